@@ -1,10 +1,18 @@
 //! The shared core of serverless-kratos: the Kratos v1.3 domain, its storage ports and
 //! backends, and the HTTP edge every Lambda function and the local server share.
 
+pub mod app;
 pub mod clock;
 pub mod config;
 pub mod crypto;
+pub mod http;
 pub mod ids;
+pub mod runtime;
 pub mod schema;
 pub mod secret;
 pub mod store;
+pub mod telemetry;
+
+/// The version reported by `GET /version`: the Kratos API version this implements,
+/// with this implementation's own version as build metadata.
+pub const VERSION: &str = concat!("v1.3.1+serverless-kratos.", env!("CARGO_PKG_VERSION"));
