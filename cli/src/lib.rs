@@ -44,12 +44,26 @@ impl Running {
 }
 
 /// Binds both listeners and serves in background tasks.
-pub async fn start(state: AppState, public: SocketAddr, admin: SocketAddr) -> std::io::Result<Running> {
+pub async fn start(
+    state: AppState,
+    public: SocketAddr,
+    admin: SocketAddr,
+) -> std::io::Result<Running> {
     let public_listener = TcpListener::bind(public).await?;
     let admin_listener = TcpListener::bind(admin).await?;
+    serve(state, public_listener, admin_listener)
+}
+
+/// Serves on already-bound listeners in background tasks.
+pub fn serve(
+    state: AppState,
+    public_listener: TcpListener,
+    admin_listener: TcpListener,
+) -> std::io::Result<Running> {
     let public_addr = public_listener.local_addr()?;
     let admin_addr = admin_listener.local_addr()?;
-    let public_app = public_router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let public_app =
+        public_router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let admin_app = admin_router(state).into_make_service_with_connect_info::<SocketAddr>();
     let tasks = vec![
         tokio::spawn(async move {

@@ -166,6 +166,23 @@ pub async fn dynamodb_client() -> aws_sdk_dynamodb::Client {
     aws_sdk_dynamodb::Client::new(&aws_sdk_config().await)
 }
 
+pub use aws_config::SdkConfig;
+pub use aws_sdk_dynamodb::Client as DynamoDbClient;
+
+/// The SDK configuration with an explicit endpoint and dummy credentials, for tests and
+/// local emulators. Retries are off so that an unreachable endpoint fails fast.
+pub async fn aws_sdk_config_with_endpoint(endpoint: &str) -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "test", "test", None, None, "static",
+        ))
+        .retry_config(aws_config::retry::RetryConfig::disabled())
+        .load()
+        .await
+}
+
 /// The shared AWS SDK configuration, from the standard environment.
 pub async fn aws_sdk_config() -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
@@ -176,9 +193,13 @@ pub async fn aws_sdk_config() -> aws_config::SdkConfig {
 /// Reads the configuration the way every binary does:
 /// `KRATOS_CONFIG` (inline YAML) wins; else the file at `path` (or `KRATOS_CONFIG_FILE`,
 /// or `./kratos.yml` if present); else no file at all. Environment overrides apply on top.
-pub fn read_config(path: Option<&std::path::Path>) -> Result<(ConfigSource, ConfigOrigin), ConfigError> {
+pub fn read_config(
+    path: Option<&std::path::Path>,
+) -> Result<(ConfigSource, ConfigOrigin), ConfigError> {
     let env: Vec<(String, String)> = std::env::vars().collect();
-    let inline = std::env::var("KRATOS_CONFIG").ok().filter(|s| !s.trim().is_empty());
+    let inline = std::env::var("KRATOS_CONFIG")
+        .ok()
+        .filter(|s| !s.trim().is_empty());
     if let Some(yaml) = inline {
         return Ok((
             ConfigSource {

@@ -12,6 +12,8 @@ pub mod schema;
 pub mod secret;
 pub mod store;
 pub mod telemetry;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 
 /// The version reported by `GET /version`: the Kratos API version this implements,
 /// with this implementation's own version as build metadata.

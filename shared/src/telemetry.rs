@@ -24,9 +24,11 @@ pub fn init(log: &Log) {
             "{level},aws_config=warn,aws_smithy_runtime=warn,aws_sdk_dynamodb=warn,hyper=warn,h2=warn,rustls=warn"
         ))
     });
-    let format = log
-        .format
-        .unwrap_or(if in_lambda() { LogFormat::Json } else { LogFormat::Text });
+    let format = log.format.unwrap_or(if in_lambda() {
+        LogFormat::Json
+    } else {
+        LogFormat::Text
+    });
     let result = match format {
         LogFormat::Json => tracing_subscriber::fmt()
             .json()

@@ -70,10 +70,9 @@ async fn list(
         header::LINK,
         link_header(uri.path(), &query, size, next.as_deref()),
     );
-    response.headers_mut().insert(
-        "x-total-count",
-        http::HeaderValue::from(all.len()),
-    );
+    response
+        .headers_mut()
+        .insert("x-total-count", http::HeaderValue::from(all.len()));
     Ok(response)
 }
 

@@ -71,10 +71,22 @@ mod tests {
 
     #[test]
     fn parses_go_style_durations() {
-        assert_eq!(GoDuration::parse("1h").unwrap().0, Duration::from_secs(3600));
-        assert_eq!(GoDuration::parse("15m").unwrap().0, Duration::from_secs(900));
-        assert_eq!(GoDuration::parse("1h30m").unwrap().0, Duration::from_secs(5400));
-        assert_eq!(GoDuration::parse("500ms").unwrap().0, Duration::from_millis(500));
+        assert_eq!(
+            GoDuration::parse("1h").unwrap().0,
+            Duration::from_secs(3600)
+        );
+        assert_eq!(
+            GoDuration::parse("15m").unwrap().0,
+            Duration::from_secs(900)
+        );
+        assert_eq!(
+            GoDuration::parse("1h30m").unwrap().0,
+            Duration::from_secs(5400)
+        );
+        assert_eq!(
+            GoDuration::parse("500ms").unwrap().0,
+            Duration::from_millis(500)
+        );
         assert!(GoDuration::parse("soon").is_err());
     }
 
@@ -82,6 +94,9 @@ mod tests {
     fn displays_like_go() {
         assert_eq!(GoDuration::from_secs(3600).to_string(), "1h0m0s");
         assert_eq!(GoDuration::from_secs(900).to_string(), "15m0s");
-        assert_eq!(GoDuration::parse(&GoDuration::from_secs(5400).to_string()).unwrap(), GoDuration::from_secs(5400));
+        assert_eq!(
+            GoDuration::parse(&GoDuration::from_secs(5400).to_string()).unwrap(),
+            GoDuration::from_secs(5400)
+        );
     }
 }

@@ -8,7 +8,10 @@ use serde_json::{Map, Value};
 use super::{Config, ConfigError};
 
 /// Sets each matching environment variable's value at its key's path in `tree`.
-pub(super) fn apply_overrides(tree: &mut Value, env: &[(String, String)]) -> Result<(), ConfigError> {
+pub(super) fn apply_overrides(
+    tree: &mut Value,
+    env: &[(String, String)],
+) -> Result<(), ConfigError> {
     if env.is_empty() {
         return Ok(());
     }
@@ -72,7 +75,9 @@ fn coerce(raw: &str, default: &Value) -> Result<Value, String> {
                 ))
             }
         }
-        Value::Object(_) => serde_json::from_str(raw).map_err(|e| format!("not a JSON object: {e}")),
+        Value::Object(_) => {
+            serde_json::from_str(raw).map_err(|e| format!("not a JSON object: {e}"))
+        }
         Value::String(_) => Ok(Value::String(raw.to_owned())),
         // Optional keys: a JSON scalar if the text is one (numbers, booleans), else text.
         Value::Null => Ok(match serde_json::from_str::<Value>(raw.trim()) {

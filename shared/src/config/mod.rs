@@ -138,8 +138,18 @@ impl Config {
                 "must be at least 6".into(),
             ));
         }
-        if self.secrets.default.iter().chain(&self.secrets.cookie).chain(&self.secrets.cipher).any(|s| s.len() < 16) {
-            return Err(invalid("secrets", "every secret must be at least 16 characters long".into()));
+        if self
+            .secrets
+            .default
+            .iter()
+            .chain(&self.secrets.cookie)
+            .chain(&self.secrets.cipher)
+            .any(|s| s.len() < 16)
+        {
+            return Err(invalid(
+                "secrets",
+                "every secret must be at least 16 characters long".into(),
+            ));
         }
         if self.secrets.default.is_empty() && self.secrets.cookie.is_empty() {
             warnings.push(
@@ -149,14 +159,33 @@ impl Config {
             );
         }
         for (key, enabled) in [
-            ("selfservice.methods.totp", self.selfservice.methods.unsupported_enabled("totp")),
-            ("selfservice.methods.lookup_secret", self.selfservice.methods.unsupported_enabled("lookup_secret")),
-            ("selfservice.methods.webauthn", self.selfservice.methods.unsupported_enabled("webauthn")),
-            ("selfservice.methods.passkey", self.selfservice.methods.unsupported_enabled("passkey")),
-            ("selfservice.methods.oidc", self.selfservice.methods.unsupported_enabled("oidc")),
+            (
+                "selfservice.methods.totp",
+                self.selfservice.methods.unsupported_enabled("totp"),
+            ),
+            (
+                "selfservice.methods.lookup_secret",
+                self.selfservice
+                    .methods
+                    .unsupported_enabled("lookup_secret"),
+            ),
+            (
+                "selfservice.methods.webauthn",
+                self.selfservice.methods.unsupported_enabled("webauthn"),
+            ),
+            (
+                "selfservice.methods.passkey",
+                self.selfservice.methods.unsupported_enabled("passkey"),
+            ),
+            (
+                "selfservice.methods.oidc",
+                self.selfservice.methods.unsupported_enabled("oidc"),
+            ),
         ] {
             if enabled {
-                warnings.push(format!("`{key}` is enabled but this method is not implemented yet; it is ignored"));
+                warnings.push(format!(
+                    "`{key}` is enabled but this method is not implemented yet; it is ignored"
+                ));
             }
         }
         Ok(())
@@ -229,20 +258,11 @@ impl Default for Config {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Serve {
     pub public: PublicEndpoint,
     pub admin: AdminEndpoint,
-}
-
-impl Default for Serve {
-    fn default() -> Self {
-        Self {
-            public: PublicEndpoint::default(),
-            admin: AdminEndpoint::default(),
-        }
-    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -371,24 +391,13 @@ pub struct SchemaRef {
     pub selfservice_selectable: Option<bool>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SelfService {
     pub default_browser_return_url: Option<Url>,
     pub allowed_return_urls: Vec<String>,
     pub flows: Flows,
     pub methods: Methods,
-}
-
-impl Default for SelfService {
-    fn default() -> Self {
-        Self {
-            default_browser_return_url: None,
-            allowed_return_urls: Vec::new(),
-            flows: Flows::default(),
-            methods: Methods::default(),
-        }
-    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -19,10 +19,20 @@ fn no_configuration_at_all_gives_safe_defaults() {
     assert_eq!(config.serve.admin.port, 4434);
     assert_eq!(config.serve.public.host, "127.0.0.1");
     assert_eq!(config.hashers.algorithm, HashAlgorithm::Argon2);
-    assert!(!config.selfservice.methods.password.config.haveibeenpwned_enabled);
+    assert!(
+        !config
+            .selfservice
+            .methods
+            .password
+            .config
+            .haveibeenpwned_enabled
+    );
     assert_eq!(config.session.cookie.name, "ory_kratos_session");
     assert_eq!(config.courier.message_retries, 5);
-    assert_eq!(config.selfservice.flows.login.lifespan, GoDuration::from_secs(3600));
+    assert_eq!(
+        config.selfservice.flows.login.lifespan,
+        GoDuration::from_secs(3600)
+    );
     assert!(loaded.warnings.iter().any(|w| w.contains("no secrets")));
 }
 
@@ -36,15 +46,27 @@ fn kratos_style_keys_are_read() {
     let config = loaded.config;
     assert_eq!(config.dsn, "sqlite:///tmp/x.db");
     assert!(config.serve.public.cors.enabled);
-    assert_eq!(config.selfservice.flows.login.lifespan, GoDuration::from_secs(600));
-    let hooks = config.selfservice.flows.registration.after.hooks_for("password");
+    assert_eq!(
+        config.selfservice.flows.login.lifespan,
+        GoDuration::from_secs(600)
+    );
+    let hooks = config
+        .selfservice
+        .flows
+        .registration
+        .after
+        .hooks_for("password");
     assert_eq!(hooks[0].hook, "session");
     assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
 }
 
 #[test]
 fn unknown_keys_are_warned_about_not_fatal() {
-    let loaded = load("serve:\n  public:\n    bogus_key: 1\ntracing:\n  provider: jaeger\n", &[]).unwrap();
+    let loaded = load(
+        "serve:\n  public:\n    bogus_key: 1\ntracing:\n  provider: jaeger\n",
+        &[],
+    )
+    .unwrap();
     let text = loaded.warnings.join("\n");
     assert!(text.contains("serve.public.bogus_key"), "{text}");
     assert!(text.contains("tracing"), "{text}");
@@ -52,13 +74,26 @@ fn unknown_keys_are_warned_about_not_fatal() {
 
 #[test]
 fn an_enabled_unimplemented_method_is_warned_about() {
-    let loaded = load("selfservice:\n  methods:\n    totp:\n      enabled: true\n", &[]).unwrap();
-    assert!(loaded.warnings.iter().any(|w| w.contains("selfservice.methods.totp")));
+    let loaded = load(
+        "selfservice:\n  methods:\n    totp:\n      enabled: true\n",
+        &[],
+    )
+    .unwrap();
+    assert!(
+        loaded
+            .warnings
+            .iter()
+            .any(|w| w.contains("selfservice.methods.totp"))
+    );
 }
 
 #[test]
 fn an_invalid_value_names_its_key() {
-    let err = load("selfservice:\n  flows:\n    login:\n      lifespan: forever\n", &[]).unwrap_err();
+    let err = load(
+        "selfservice:\n  flows:\n    login:\n      lifespan: forever\n",
+        &[],
+    )
+    .unwrap_err();
     let text = err.to_string();
     assert!(text.contains("selfservice.flows.login.lifespan"), "{text}");
 
@@ -76,7 +111,10 @@ fn environment_variables_override_keys() {
         &[
             ("SELFSERVICE_METHODS_PASSWORD_ENABLED", "false"),
             ("SERVE_PUBLIC_BASE_URL", "https://auth.example.com/"),
-            ("SECRETS_DEFAULT", "first-secret-0123456789,second-secret-0123456789"),
+            (
+                "SECRETS_DEFAULT",
+                "first-secret-0123456789,second-secret-0123456789",
+            ),
             ("SERVE_ADMIN_PORT", "5555"),
             ("DSN", "dynamodb://kratos"),
             ("PATH", "/usr/bin"),
@@ -99,8 +137,14 @@ fn environment_variables_override_keys() {
 fn an_invalid_environment_value_names_the_key_and_variable() {
     let err = load("", &[("SELFSERVICE_METHODS_PASSWORD_ENABLED", "maybe")]).unwrap_err();
     let text = err.to_string();
-    assert!(text.contains("selfservice.methods.password.enabled"), "{text}");
-    assert!(text.contains("SELFSERVICE_METHODS_PASSWORD_ENABLED"), "{text}");
+    assert!(
+        text.contains("selfservice.methods.password.enabled"),
+        "{text}"
+    );
+    assert!(
+        text.contains("SELFSERVICE_METHODS_PASSWORD_ENABLED"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -122,7 +166,10 @@ fn default_schema_must_exist() {
 #[test]
 fn byte_sizes_read_like_kratos() {
     let loaded = load("hashers:\n  argon2:\n    memory: 128MB\n", &[]).unwrap();
-    assert_eq!(loaded.config.hashers.argon2.memory, ByteSize(128 * 1024 * 1024));
+    assert_eq!(
+        loaded.config.hashers.argon2.memory,
+        ByteSize(128 * 1024 * 1024)
+    );
 }
 
 #[test]
@@ -137,7 +184,14 @@ fn every_reference_configuration_loads() {
         seen += 1;
         let yaml = std::fs::read_to_string(&path).unwrap();
         let loaded = load(&yaml, &[]).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        assert!(!loaded.config.identity.schemas.is_empty(), "{}", path.display());
+        assert!(
+            !loaded.config.identity.schemas.is_empty(),
+            "{}",
+            path.display()
+        );
     }
-    assert!(seen >= 5, "expected the five reference configurations, saw {seen}");
+    assert!(
+        seen >= 5,
+        "expected the five reference configurations, saw {seen}"
+    );
 }

@@ -11,9 +11,13 @@ use serde_json::{Map, Value, json};
 
 use crate::store::{PageTokenError, StoreError};
 
-/// An error as Kratos reports it.
+/// An error as Kratos reports it. Boxed, so `Result<_, ApiError>` stays small.
 #[derive(Debug)]
-pub struct ApiError {
+pub struct ApiError(Box<ApiErrorParts>);
+
+/// The parts of an [`ApiError`]; readable through `Deref`.
+#[derive(Debug)]
+pub struct ApiErrorParts {
     pub status: StatusCode,
     pub id: Option<String>,
     pub reason: Option<String>,
@@ -27,9 +31,17 @@ pub struct ApiError {
     pub cause: Option<anyhow::Error>,
 }
 
+impl std::ops::Deref for ApiError {
+    type Target = ApiErrorParts;
+
+    fn deref(&self) -> &ApiErrorParts {
+        &self.0
+    }
+}
+
 impl ApiError {
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        Self {
+        Self(Box::new(ApiErrorParts {
             status,
             id: None,
             reason: None,
@@ -38,36 +50,36 @@ impl ApiError {
             extra: Map::new(),
             headers: Vec::new(),
             cause: None,
-        }
+        }))
     }
 
     pub fn with_id(mut self, id: impl Into<String>) -> Self {
-        self.id = Some(id.into());
+        self.0.id = Some(id.into());
         self
     }
 
     pub fn with_reason(mut self, reason: impl Into<String>) -> Self {
-        self.reason = Some(reason.into());
+        self.0.reason = Some(reason.into());
         self
     }
 
     pub fn with_details(mut self, details: Map<String, Value>) -> Self {
-        self.details = Some(details);
+        self.0.details = Some(details);
         self
     }
 
     pub fn with_extra(mut self, key: &str, value: Value) -> Self {
-        self.extra.insert(key.to_owned(), value);
+        self.0.extra.insert(key.to_owned(), value);
         self
     }
 
     pub fn with_header(mut self, name: http::HeaderName, value: http::HeaderValue) -> Self {
-        self.headers.push((name, value));
+        self.0.headers.push((name, value));
         self
     }
 
     pub fn with_cause(mut self, cause: impl Into<anyhow::Error>) -> Self {
-        self.cause = Some(cause.into());
+        self.0.cause = Some(cause.into());
         self
     }
 
@@ -81,9 +93,12 @@ impl ApiError {
     }
 
     pub fn not_found(reason: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "The requested resource could not be found")
-            .with_id("not_found")
-            .with_reason(reason)
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "The requested resource could not be found",
+        )
+        .with_id("not_found")
+        .with_reason(reason)
     }
 
     pub fn conflict(reason: impl Into<String>) -> Self {
@@ -96,9 +111,12 @@ impl ApiError {
     }
 
     pub fn unauthorized(reason: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "The request could not be authorized")
-            .with_id("unauthorized")
-            .with_reason(reason)
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "The request could not be authorized",
+        )
+        .with_id("unauthorized")
+        .with_reason(reason)
     }
 
     pub fn forbidden(reason: impl Into<String>) -> Self {
@@ -116,9 +134,12 @@ impl ApiError {
     }
 
     pub fn payload_too_large(reason: impl Into<String>) -> Self {
-        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "The request body is too large")
-            .with_id("payload_too_large")
-            .with_reason(reason)
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "The request body is too large",
+        )
+        .with_id("payload_too_large")
+        .with_reason(reason)
     }
 
     pub fn unsupported_media_type(reason: impl Into<String>) -> Self {
@@ -190,14 +211,16 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         if self.status.is_server_error() {
             match &self.cause {
-                Some(cause) => tracing::error!(status = %self.status, error = ?cause, "request failed"),
+                Some(cause) => {
+                    tracing::error!(status = %self.status, error = ?cause, "request failed")
+                }
                 None => tracing::error!(status = %self.status, "request failed"),
             }
         } else if let Some(cause) = &self.cause {
             tracing::debug!(status = %self.status, error = %cause, "request refused");
         }
         let mut response = (self.status, Json(self.body())).into_response();
-        for (name, value) in self.headers {
+        for (name, value) in self.0.headers {
             response.headers_mut().insert(name, value);
         }
         response
@@ -208,10 +231,10 @@ impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::Unavailable(_) => ApiError::service_unavailable(err),
-            StoreError::TransactionConflict => ApiError::conflict(
-                "The resource was changed concurrently; retry the request",
-            )
-            .with_cause(err),
+            StoreError::TransactionConflict => {
+                ApiError::conflict("The resource was changed concurrently; retry the request")
+                    .with_cause(err)
+            }
             _ => ApiError::internal(err),
         }
     }

@@ -32,12 +32,14 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
         JsonRejection::MissingJsonContentType(_) => ApiError::bad_request(
             "The request body must be JSON with the Content-Type application/json",
         ),
-        JsonRejection::JsonDataError(e) => {
-            ApiError::bad_request(format!("The request body does not match the expected shape: {}", e.body_text()))
-        }
-        JsonRejection::JsonSyntaxError(e) => {
-            ApiError::bad_request(format!("The request body is not valid JSON: {}", e.body_text()))
-        }
+        JsonRejection::JsonDataError(e) => ApiError::bad_request(format!(
+            "The request body does not match the expected shape: {}",
+            e.body_text()
+        )),
+        JsonRejection::JsonSyntaxError(e) => ApiError::bad_request(format!(
+            "The request body is not valid JSON: {}",
+            e.body_text()
+        )),
         JsonRejection::BytesRejection(e) => {
             if e.status() == http::StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::payload_too_large(e.body_text())
@@ -69,7 +71,10 @@ where
 }
 
 fn query_rejection(rejection: QueryRejection) -> ApiError {
-    ApiError::bad_request(format!("The query parameters are invalid: {}", rejection.body_text()))
+    ApiError::bad_request(format!(
+        "The query parameters are invalid: {}",
+        rejection.body_text()
+    ))
 }
 
 /// A form body (`application/x-www-form-urlencoded`); a malformed one is a 400.
@@ -92,5 +97,8 @@ where
 }
 
 fn form_rejection(rejection: FormRejection) -> ApiError {
-    ApiError::bad_request(format!("The form body is invalid: {}", rejection.body_text()))
+    ApiError::bad_request(format!(
+        "The form body is invalid: {}",
+        rejection.body_text()
+    ))
 }

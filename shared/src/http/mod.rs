@@ -58,15 +58,13 @@ fn request_id(request: &Request) -> String {
     if let Some(context) = request.extensions().get::<lambda_http::Context>() {
         return context.request_id.clone();
     }
-    if let Some(context) = request
-        .extensions()
-        .get::<lambda_http::request::RequestContext>()
+    if let Some(lambda_http::request::RequestContext::ApiGatewayV2(context)) =
+        request
+            .extensions()
+            .get::<lambda_http::request::RequestContext>()
+        && let Some(id) = &context.request_id
     {
-        if let lambda_http::request::RequestContext::ApiGatewayV2(ctx) = context {
-            if let Some(id) = &ctx.request_id {
-                return id.clone();
-            }
-        }
+        return id.clone();
     }
     request
         .headers()
@@ -140,9 +138,21 @@ mod tests {
 
     #[test]
     fn origins_match_exactly_or_by_wildcard() {
-        assert!(origin_matches("http://localhost:4455", "http://localhost:4455"));
-        assert!(!origin_matches("http://localhost:4455", "http://localhost:4456"));
-        assert!(origin_matches("https://*.example.com", "https://app.example.com"));
-        assert!(!origin_matches("https://*.example.com", "https://example.org"));
+        assert!(origin_matches(
+            "http://localhost:4455",
+            "http://localhost:4455"
+        ));
+        assert!(!origin_matches(
+            "http://localhost:4455",
+            "http://localhost:4456"
+        ));
+        assert!(origin_matches(
+            "https://*.example.com",
+            "https://app.example.com"
+        ));
+        assert!(!origin_matches(
+            "https://*.example.com",
+            "https://example.org"
+        ));
     }
 }

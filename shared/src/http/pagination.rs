@@ -26,7 +26,9 @@ impl PageParams {
             None | Some("") => Ok(DEFAULT_PAGE_SIZE.min(max)),
             Some(text) => {
                 let size: usize = text.trim().parse().map_err(|_| {
-                    ApiError::bad_request(format!("page_size must be a positive integer, got `{text}`"))
+                    ApiError::bad_request(format!(
+                        "page_size must be a positive integer, got `{text}`"
+                    ))
                 })?;
                 if size == 0 || size > max {
                     return Err(ApiError::bad_request(format!(
@@ -47,7 +49,11 @@ impl PageParams {
 /// The decoded query parameters of `uri`, in order.
 pub fn query_pairs(uri: &http::Uri) -> Vec<(String, String)> {
     uri.query()
-        .map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .map(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .into_owned()
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -101,7 +107,10 @@ mod tests {
     fn links_keep_filters_and_carry_the_next_token() {
         let header = link_header(
             "/admin/identities",
-            &[("credentials_identifier".into(), "a@b.c".into()), ("page_token".into(), "old".into())],
+            &[
+                ("credentials_identifier".into(), "a@b.c".into()),
+                ("page_token".into(), "old".into()),
+            ],
             2,
             Some("tok"),
         );

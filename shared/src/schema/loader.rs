@@ -36,7 +36,10 @@ pub async fn fetch_schema_document(
         base64::engine::general_purpose::STANDARD
             .decode(encoded.trim())
             .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(encoded.trim()))
-            .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(encoded.trim().trim_end_matches('=')))
+            .or_else(|_| {
+                base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .decode(encoded.trim().trim_end_matches('='))
+            })
             .map_err(|e| fetch_error(format!("not base64: {e}")))?
     } else if let Some(path) = url.strip_prefix("file://") {
         let path = resolve_file(path, base_dir);

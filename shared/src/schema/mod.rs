@@ -108,7 +108,9 @@ impl IdentitySchema {
             .and_then(|p| p.get("traits"))
             .ok_or_else(|| invalid("the schema has no `properties.traits`".into()))?;
         if traits.get("type").and_then(Value::as_str) != Some("object") {
-            return Err(invalid("`properties.traits` must have `type: object`".into()));
+            return Err(invalid(
+                "`properties.traits` must have `type: object`".into(),
+            ));
         }
         let mut fields = Vec::new();
         collect_fields(traits, &mut Vec::new(), &mut fields).map_err(invalid)?;
@@ -162,7 +164,10 @@ fn collect_fields(
 ) -> Result<(), String> {
     if let Some(extension) = schema.get("ory.sh/kratos") {
         let parsed = parse_extension(extension, schema).map_err(|e| {
-            format!("invalid `ory.sh/kratos` extension at traits.{}: {e}", dotted(path))
+            format!(
+                "invalid `ory.sh/kratos` extension at traits.{}: {e}",
+                dotted(path)
+            )
         })?;
         if !parsed.is_empty() {
             out.push(AnnotatedField {
@@ -227,10 +232,20 @@ fn parse_extension(extension: &Value, field_schema: &Value) -> Result<FieldExten
             .as_object()
             .ok_or_else(|| "`credentials` must be an object".to_owned())?;
         let get = |method: &str, key: &str| credentials.get(method).and_then(|m| m.get(key));
-        parsed.password_identifier = flag(get("password", "identifier"), "credentials.password.identifier")?;
-        parsed.webauthn_identifier = flag(get("webauthn", "identifier"), "credentials.webauthn.identifier")?;
-        parsed.passkey_display_name = flag(get("passkey", "display_name"), "credentials.passkey.display_name")?;
-        parsed.totp_account_name = flag(get("totp", "account_name"), "credentials.totp.account_name")?;
+        parsed.password_identifier = flag(
+            get("password", "identifier"),
+            "credentials.password.identifier",
+        )?;
+        parsed.webauthn_identifier = flag(
+            get("webauthn", "identifier"),
+            "credentials.webauthn.identifier",
+        )?;
+        parsed.passkey_display_name = flag(
+            get("passkey", "display_name"),
+            "credentials.passkey.display_name",
+        )?;
+        parsed.totp_account_name =
+            flag(get("totp", "account_name"), "credentials.totp.account_name")?;
         if flag(get("code", "identifier"), "credentials.code.identifier")? {
             parsed.code_identifier_via = Some(
                 via(get("code", "via"), "credentials.code.via")?.unwrap_or_else(|| "email".into()),
@@ -297,7 +312,8 @@ impl SchemaRegistry {
 
     /// The registry of the built-in default schema alone.
     pub fn builtin() -> Self {
-        let document = serde_json::from_str(BUILTIN_DEFAULT_SCHEMA).expect("built-in schema is JSON");
+        let document =
+            serde_json::from_str(BUILTIN_DEFAULT_SCHEMA).expect("built-in schema is JSON");
         let schema = IdentitySchema::compile("default", "builtin://default", document)
             .expect("built-in schema compiles");
         Self::new(vec![schema], "default").expect("default present")

@@ -5,24 +5,69 @@ use serde_json::Value;
 /// What a violation is about, with the values Kratos puts in a message's `context`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ViolationKind {
-    Required { property: String },
-    MinLength { min_length: u64, actual_length: usize },
-    MaxLength { max_length: u64, actual_length: usize },
-    Format { format: String, value: String },
-    Type { expected: String, actual: String },
-    Minimum { minimum: Value, actual: Value },
-    ExclusiveMinimum { minimum: Value, actual: Value },
-    Maximum { maximum: Value, actual: Value },
-    ExclusiveMaximum { maximum: Value, actual: Value },
-    MultipleOf { base: Value, actual: Value },
-    MinItems { min_items: u64, actual_items: usize },
-    MaxItems { max_items: u64, actual_items: usize },
+    Required {
+        property: String,
+    },
+    MinLength {
+        min_length: u64,
+        actual_length: usize,
+    },
+    MaxLength {
+        max_length: u64,
+        actual_length: usize,
+    },
+    Format {
+        format: String,
+        value: String,
+    },
+    Type {
+        expected: String,
+        actual: String,
+    },
+    Minimum {
+        minimum: Value,
+        actual: Value,
+    },
+    ExclusiveMinimum {
+        minimum: Value,
+        actual: Value,
+    },
+    Maximum {
+        maximum: Value,
+        actual: Value,
+    },
+    ExclusiveMaximum {
+        maximum: Value,
+        actual: Value,
+    },
+    MultipleOf {
+        base: Value,
+        actual: Value,
+    },
+    MinItems {
+        min_items: u64,
+        actual_items: usize,
+    },
+    MaxItems {
+        max_items: u64,
+        actual_items: usize,
+    },
     UniqueItems,
-    Const { expected: Value },
-    Enum { allowed: Value },
-    Pattern { pattern: String },
-    AdditionalProperties { unexpected: Vec<String> },
-    Other { reason: String },
+    Const {
+        expected: Value,
+    },
+    Enum {
+        allowed: Value,
+    },
+    Pattern {
+        pattern: String,
+    },
+    AdditionalProperties {
+        unexpected: Vec<String>,
+    },
+    Other {
+        reason: String,
+    },
 }
 
 /// One violation of an identity schema.
@@ -61,7 +106,10 @@ impl Violation {
         let items_len = || instance.as_array().map_or(0, Vec::len);
         let kind = match error.kind() {
             K::Required { property } => ViolationKind::Required {
-                property: property.as_str().map(str::to_owned).unwrap_or_else(|| property.to_string()),
+                property: property
+                    .as_str()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| property.to_string()),
             },
             K::MinLength { limit } => ViolationKind::MinLength {
                 min_length: *limit,
@@ -77,7 +125,7 @@ impl Violation {
             },
             K::Type { kind } => ViolationKind::Type {
                 expected: type_names(kind),
-                actual: json_type(&instance).to_owned(),
+                actual: json_type(instance).to_owned(),
             },
             K::Minimum { limit } => ViolationKind::Minimum {
                 minimum: limit.clone(),

@@ -151,8 +151,14 @@ impl DynamoTable {
     fn start_key(index: Index, cursor: &PageCursor) -> AttributeMap {
         let mut map = Self::key_map(&Key::new(&cursor.pk, &cursor.sk));
         if let Some((pk_attr, sk_attr)) = index_attributes(index) {
-            map.insert(pk_attr.to_owned(), AttributeValue::S(cursor.index_pk.clone()));
-            map.insert(sk_attr.to_owned(), AttributeValue::S(cursor.index_sk.clone()));
+            map.insert(
+                pk_attr.to_owned(),
+                AttributeValue::S(cursor.index_pk.clone()),
+            );
+            map.insert(
+                sk_attr.to_owned(),
+                AttributeValue::S(cursor.index_sk.clone()),
+            );
         }
         map
     }
@@ -248,7 +254,7 @@ impl DynamoTable {
             Some(p) => (Some(p.expression), Some(p.names), Some(p.values)),
             None => (None, None, None),
         };
-        let result = match op {
+        match op {
             WriteOp::Put { item, .. } => self
                 .client
                 .put_item()
@@ -290,8 +296,7 @@ impl DynamoTable {
                     }
                 }),
             WriteOp::Check { .. } => unreachable!("single checks go through a transaction"),
-        };
-        result
+        }
     }
 }
 
@@ -325,7 +330,10 @@ where
 fn to_attributes(item: &Item) -> Result<AttributeMap, StoreError> {
     let mut map = DynamoTable::key_map(&item.key);
     map.insert(attr::KIND.into(), AttributeValue::S(item.kind.clone()));
-    map.insert(attr::VERSION.into(), AttributeValue::N(item.version.to_string()));
+    map.insert(
+        attr::VERSION.into(),
+        AttributeValue::N(item.version.to_string()),
+    );
     let body: AttributeValue = serde_dynamo::to_attribute_value(&item.body)
         .map_err(|e| StoreError::Invalid(format!("body does not convert: {e}")))?;
     map.insert(attr::BODY.into(), body);
@@ -348,7 +356,9 @@ fn to_attributes(item: &Item) -> Result<AttributeMap, StoreError> {
 fn string_attr(map: &AttributeMap, name: &str) -> Result<String, StoreError> {
     match map.get(name) {
         Some(AttributeValue::S(s)) => Ok(s.clone()),
-        _ => Err(StoreError::Corrupt(format!("attribute `{name}` is missing or not a string"))),
+        _ => Err(StoreError::Corrupt(format!(
+            "attribute `{name}` is missing or not a string"
+        ))),
     }
 }
 
@@ -359,7 +369,9 @@ fn number_attr(map: &AttributeMap, name: &str) -> Result<Option<i64>, StoreError
             .parse()
             .map(Some)
             .map_err(|_| StoreError::Corrupt(format!("attribute `{name}` is not an integer"))),
-        Some(_) => Err(StoreError::Corrupt(format!("attribute `{name}` is not a number"))),
+        Some(_) => Err(StoreError::Corrupt(format!(
+            "attribute `{name}` is not a number"
+        ))),
     }
 }
 
@@ -367,7 +379,10 @@ fn optional_index_key(map: &AttributeMap, index: Index) -> Result<Option<IndexKe
     let (pk, sk) = index_attributes(index).expect("only secondary indexes");
     match (map.get(pk), map.get(sk)) {
         (None, None) => Ok(None),
-        _ => Ok(Some(IndexKey::new(string_attr(map, pk)?, string_attr(map, sk)?))),
+        _ => Ok(Some(IndexKey::new(
+            string_attr(map, pk)?,
+            string_attr(map, sk)?,
+        ))),
     }
 }
 
@@ -451,10 +466,10 @@ impl Table for DynamoTable {
                     }
                 }
             }
-            if let Some(mut unprocessed) = output.unprocessed_keys {
-                if let Some(rest) = unprocessed.remove(&self.table) {
-                    pending = rest.keys;
-                }
+            if let Some(mut unprocessed) = output.unprocessed_keys
+                && let Some(rest) = unprocessed.remove(&self.table)
+            {
+                pending = rest.keys;
             }
         }
         if !pending.is_empty() {
@@ -489,7 +504,10 @@ impl Table for DynamoTable {
         let now = self.now();
         let want = query.limit.saturating_add(1);
         let mut live: Vec<Item> = Vec::with_capacity(want.min(1000));
-        let mut start = query.after.as_ref().map(|c| Self::start_key(query.index, c));
+        let mut start = query
+            .after
+            .as_ref()
+            .map(|c| Self::start_key(query.index, c));
         loop {
             let remaining = want - live.len();
             let output = self
@@ -540,27 +558,27 @@ impl Table for DynamoTable {
         match result {
             Ok(_) => Ok(()),
             Err(err) => {
-                if let Some(service) = err.as_service_error() {
-                    if service.is_transaction_canceled_exception() {
-                        if let aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(cancelled) = service {
-                            let reasons = cancelled.cancellation_reasons();
-                            if let Some(index) = reasons
-                                .iter()
-                                .position(|r| r.code() == Some("ConditionalCheckFailed"))
-                            {
-                                return Err(StoreError::ConditionFailed { index });
-                            }
-                            if reasons
-                                .iter()
-                                .any(|r| r.code() == Some("TransactionConflict"))
-                            {
-                                return Err(StoreError::TransactionConflict);
-                            }
+                use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+                match err.as_service_error() {
+                    Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => {
+                        let reasons = cancelled.cancellation_reasons();
+                        if let Some(index) = reasons
+                            .iter()
+                            .position(|r| r.code() == Some("ConditionalCheckFailed"))
+                        {
+                            return Err(StoreError::ConditionFailed { index });
+                        }
+                        if reasons
+                            .iter()
+                            .any(|r| r.code() == Some("TransactionConflict"))
+                        {
+                            return Err(StoreError::TransactionConflict);
                         }
                     }
-                    if service.is_transaction_in_progress_exception() {
+                    Some(TransactWriteItemsError::TransactionInProgressException(_)) => {
                         return Err(StoreError::TransactionConflict);
                     }
+                    _ => {}
                 }
                 Err(unavailable(err))
             }

@@ -24,7 +24,9 @@ pub mod kind {
 pub fn sortable_time(at: OffsetDateTime) -> String {
     let utc = at.to_offset(time::UtcOffset::UTC);
     let micros = utc.microsecond();
-    let whole = utc.replace_nanosecond(0).expect("zero nanoseconds is valid");
+    let whole = utc
+        .replace_nanosecond(0)
+        .expect("zero nanoseconds is valid");
     let text = whole.format(&Rfc3339).expect("UTC timestamps format");
     // `text` ends in `Z`; splice the fixed-width fraction in before it.
     format!("{}.{micros:06}Z", &text[..text.len() - 1])
@@ -56,7 +58,10 @@ pub fn identifier_partition(identifier: &str) -> String {
 /// GSI1 entry ordering every identifier, for prefix search.
 pub const IDENTIFIER_LISTING: &str = "CIDS";
 pub fn identifier_listing(credential_type: &str, identifier: &str) -> IndexKey {
-    IndexKey::new(IDENTIFIER_LISTING, format!("{identifier}#{credential_type}"))
+    IndexKey::new(
+        IDENTIFIER_LISTING,
+        format!("{identifier}#{credential_type}"),
+    )
 }
 
 /// The claim on a verifiable address (unique per channel).
@@ -79,7 +84,11 @@ pub fn session(id: SessionId) -> Key {
 pub fn sessions_of_identity_partition(identity: IdentityId) -> String {
     format!("IDN#{identity}#SES")
 }
-pub fn session_by_identity(identity: IdentityId, created: OffsetDateTime, id: SessionId) -> IndexKey {
+pub fn session_by_identity(
+    identity: IdentityId,
+    created: OffsetDateTime,
+    id: SessionId,
+) -> IndexKey {
     IndexKey::new(
         sessions_of_identity_partition(identity),
         format!("{}#{id}", sortable_time(created)),

@@ -158,11 +158,21 @@ pub enum Condition {
 
 /// One part of an atomic write.
 #[derive(Debug, Clone, PartialEq)]
+#[allow(clippy::large_enum_variant)] // Batches hold at most 100 ops; boxing buys nothing.
 pub enum WriteOp {
-    Put { item: Item, condition: Condition },
-    Delete { key: Key, condition: Condition },
+    Put {
+        item: Item,
+        condition: Condition,
+    },
+    Delete {
+        key: Key,
+        condition: Condition,
+    },
     /// Writes nothing; fails the whole write if the condition does not hold.
-    Check { key: Key, condition: Condition },
+    Check {
+        key: Key,
+        condition: Condition,
+    },
 }
 
 impl WriteOp {

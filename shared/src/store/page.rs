@@ -62,7 +62,10 @@ impl PageTokens {
     }
 
     pub fn open(&self, scope: &str, token: &str) -> Result<PageCursor, PageTokenError> {
-        let json = self.sealer.open(token).map_err(|_| PageTokenError::Invalid)?;
+        let json = self
+            .sealer
+            .open(token)
+            .map_err(|_| PageTokenError::Invalid)?;
         let payload: SealedCursor =
             serde_json::from_slice(&json).map_err(|_| PageTokenError::Invalid)?;
         if payload.scope != scope {

@@ -72,7 +72,11 @@ impl SqliteTable {
         Self::init(connection, clock, path.display().to_string())
     }
 
-    fn init(connection: Connection, clock: SharedClock, description: String) -> Result<Self, StoreError> {
+    fn init(
+        connection: Connection,
+        clock: SharedClock,
+        description: String,
+    ) -> Result<Self, StoreError> {
         connection
             .busy_timeout(std::time::Duration::from_secs(10))
             .map_err(unavailable)?;
@@ -92,9 +96,9 @@ impl SqliteTable {
     {
         let connection = Arc::clone(&self.connection);
         tokio::task::spawn_blocking(move || {
-            let mut guard = connection
-                .lock()
-                .map_err(|_| StoreError::Unavailable(anyhow::anyhow!("connection lock poisoned")))?;
+            let mut guard = connection.lock().map_err(|_| {
+                StoreError::Unavailable(anyhow::anyhow!("connection lock poisoned"))
+            })?;
             work(&mut guard)
         })
         .await
@@ -189,7 +193,8 @@ impl Table for SqliteTable {
     async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
         let key = key.clone();
         let now = self.clock.unix();
-        self.with_connection(move |c| select_live(c, &key, now)).await
+        self.with_connection(move |c| select_live(c, &key, now))
+            .await
     }
 
     async fn get_many(&self, keys: &[Key]) -> Result<Vec<Item>, StoreError> {
@@ -212,7 +217,9 @@ impl Table for SqliteTable {
 
     async fn query(&self, query: &Query) -> Result<QueryPage, StoreError> {
         if query.limit == 0 {
-            return Err(StoreError::Invalid("a query needs a limit of at least 1".into()));
+            return Err(StoreError::Invalid(
+                "a query needs a limit of at least 1".into(),
+            ));
         }
         let query = query.clone();
         let now = self.clock.unix();
@@ -239,7 +246,11 @@ impl Table for SqliteTable {
                     values.push((":high", high.clone().into()));
                 }
             }
-            let (direction, comparison) = if query.descending { ("DESC", "<") } else { ("ASC", ">") };
+            let (direction, comparison) = if query.descending {
+                ("DESC", "<")
+            } else {
+                ("ASC", ">")
+            };
             if let Some(after) = &query.after {
                 if query.index == Index::Table {
                     sql.push_str(&format!(" AND sk {comparison} :after_sk"));
@@ -280,11 +291,18 @@ impl Table for SqliteTable {
 
     async fn write(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
         validate_batch(&ops)?;
-        if ops
-            .iter()
-            .any(|op| matches!(op, WriteOp::Check { condition: Condition::None, .. }))
-        {
-            return Err(StoreError::Invalid("a check needs a condition other than None".into()));
+        if ops.iter().any(|op| {
+            matches!(
+                op,
+                WriteOp::Check {
+                    condition: Condition::None,
+                    ..
+                }
+            )
+        }) {
+            return Err(StoreError::Invalid(
+                "a check needs a condition other than None".into(),
+            ));
         }
         let now = self.clock.unix();
         self.with_connection(move |c| {
@@ -315,10 +333,7 @@ impl Table for SqliteTable {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        self.with_connection(|c| {
-            c.query_row("SELECT 1", [], |_| Ok(()))
-                .map_err(unavailable)
-        })
-        .await
+        self.with_connection(|c| c.query_row("SELECT 1", [], |_| Ok(())).map_err(unavailable))
+            .await
     }
 }

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The project's test command (see README). On a fresh machine it:
+#   1. installs moto's server into .venv (the DynamoDB/SES/SNS emulator),
+#   2. starts it on a free 127.0.0.1 port for the whole run,
+#   3. runs every test in the workspace; store tests and black-box tests run on both the
+#      embedded store and DynamoDB,
+#   4. smoke-tests the local server binary against both stores (scripts/smoke.sh).
+# Extra arguments go to the test runner, e.g. `scripts/test.sh -p blackbox`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -x .venv/bin/moto_server ]; then
+  echo "==> installing moto's server into .venv"
+  python3 -m venv .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check 'moto[server]'
+fi
+
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+mkdir -p target
+.venv/bin/moto_server -H 127.0.0.1 -p "$port" > target/moto.log 2>&1 &
+moto_pid=$!
+trap 'kill "$moto_pid" 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do
+  if curl -fsS -o /dev/null "http://127.0.0.1:$port/moto-api/data.json" 2>/dev/null; then break; fi
+  sleep 0.1
+done
+curl -fsS -o /dev/null "http://127.0.0.1:$port/moto-api/data.json" || { echo "moto did not start"; cat target/moto.log; exit 1; }
+echo "==> moto's server on 127.0.0.1:$port"
+
+# Tests reach nothing but loopback: dummy credentials, a fixed region, no profile lookups.
+export AWS_ENDPOINT_URL="http://127.0.0.1:$port"
+export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
+export AWS_EC2_METADATA_DISABLED=true
+unset AWS_PROFILE AWS_SESSION_TOKEN
+
+if command -v cargo-nextest > /dev/null 2>&1; then
+  cargo nextest run --workspace --no-fail-fast "$@"
+else
+  cargo test --workspace --no-fail-fast "$@"
+fi
+
+if [ "$#" -eq 0 ]; then
+  scripts/smoke.sh
+fi
