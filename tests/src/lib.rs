@@ -12,6 +12,7 @@ use std::sync::Arc;
 use kratos_core::app::{App, AppState, ConfigOrigin};
 use kratos_core::clock::{ManualClock, SharedClock};
 use kratos_core::config::{Config, ConfigSource};
+use kratos_core::store::counting::{CountingTable, RequestCounts};
 pub use kratos_core::testing::Backend;
 use serverless_kratos::Running;
 use tokio::net::TcpListener;
@@ -21,6 +22,8 @@ pub struct TestApp {
     pub backend: Backend,
     pub state: AppState,
     pub clock: Arc<ManualClock>,
+    /// Counts the store requests the server makes (see [`TestApp::store_requests`]).
+    pub counter: Arc<CountingTable>,
     /// `http://127.0.0.1:<port>` of the public API, no trailing slash.
     pub public_url: String,
     /// `http://127.0.0.1:<port>` of the admin API, no trailing slash.
@@ -78,7 +81,8 @@ impl TestApp {
         .expect("test configuration loads");
         let clock = Arc::new(ManualClock::new(time::OffsetDateTime::now_utc()));
         let shared_clock: SharedClock = clock.clone();
-        let table = backend.fresh_table(shared_clock.clone()).await;
+        let counter = CountingTable::new(backend.fresh_table(shared_clock.clone()).await);
+        let table: kratos_core::store::SharedTable = counter.clone();
         let origin = ConfigOrigin {
             directory: Some(repository_root()),
         };
@@ -96,11 +100,18 @@ impl TestApp {
             backend,
             state,
             clock,
+            counter,
             public_url,
             admin_url,
             http,
             running,
         }
+    }
+
+    /// The store requests made since the last call (or since start), and resets the count.
+    /// Use it to pin an operation's cost: `app.store_requests(); call(); assert_eq!(app.store_requests().total(), 1)`.
+    pub fn store_requests(&self) -> RequestCounts {
+        self.counter.take()
     }
 
     pub fn public(&self, path: &str) -> String {

@@ -162,3 +162,24 @@ async fn call(router: axum::Router, path: &str) -> (u16, Value) {
         .unwrap();
     (status, serde_json::from_slice(&bytes).unwrap())
 }
+
+/// Readiness costs exactly one store read; liveness and version cost none.
+#[tokio::test]
+async fn health_and_version_store_costs_are_pinned() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    app.store_requests();
+    app.http
+        .get(app.public("/health/alive"))
+        .send()
+        .await
+        .unwrap();
+    app.http.get(app.public("/version")).send().await.unwrap();
+    assert_eq!(app.store_requests().total(), 0);
+    app.http
+        .get(app.public("/health/ready"))
+        .send()
+        .await
+        .unwrap();
+    let counts = app.store_requests();
+    assert_eq!((counts.get, counts.total()), (1, 1), "{counts}");
+}

@@ -6,6 +6,7 @@
 //! backends, and `tests/table_contract.rs` holds the one contract suite both must pass.
 //! Key strings are built only in [`keys`].
 
+pub mod counting;
 pub mod definition;
 pub mod dynamodb;
 pub mod keys;
