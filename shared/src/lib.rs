@@ -5,6 +5,7 @@ pub mod app;
 pub mod clock;
 pub mod config;
 pub mod crypto;
+pub mod hash;
 pub mod http;
 pub mod ids;
 pub mod runtime;
