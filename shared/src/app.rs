@@ -8,6 +8,7 @@ use url::Url;
 
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::{Config, ConfigError, ConfigSource, Loaded};
+use crate::hash::{HashError, PasswordHasher};
 use crate::schema::{LoadError, SchemaRegistry};
 use crate::store::dynamodb::DynamoTable;
 use crate::store::sqlite::SqliteTable;
@@ -27,6 +28,8 @@ pub struct App {
     pub admin_base_url: Url,
     /// The secrets in force for cookies and CSRF (random if none are configured).
     pub cookie_secrets: Vec<String>,
+    /// Hashes new passwords with `hashers.*` and tells when a stored hash needs redoing.
+    pub hasher: PasswordHasher,
 }
 
 pub type AppState = Arc<App>;
@@ -42,6 +45,8 @@ pub enum BootError {
     Dsn { dsn: String, message: String },
     #[error("could not open the store: {0}")]
     Store(#[from] StoreError),
+    #[error("invalid `hashers` configuration: {0}")]
+    Hasher(#[from] HashError),
 }
 
 /// Where a [`Config`] came from, for resolving relative paths.
@@ -113,6 +118,7 @@ impl App {
         clock: SharedClock,
         origin: ConfigOrigin,
     ) -> Result<App, BootError> {
+        let hasher = PasswordHasher::new(&config.hashers)?;
         let schemas = SchemaRegistry::load(&config.identity, origin.directory.as_deref()).await?;
         let random_secret;
         let cookie_secrets: Vec<String> = if config.cookie_secrets().is_empty() {
@@ -142,6 +148,7 @@ impl App {
             public_base_url,
             admin_base_url,
             cookie_secrets,
+            hasher,
             config,
         })
     }
