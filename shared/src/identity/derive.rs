@@ -6,6 +6,8 @@
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
+use base64::Engine;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -197,18 +199,29 @@ impl Identity {
     /// Folds derived identifiers and addresses into the identity, as Kratos does:
     ///
     /// - each credential type with derived identifiers gets exactly those identifiers; a
-    ///   missing credential is created with an empty config (`{}`; the code credential with
-    ///   version 1 and its addresses as config). Types with no derived identifier keep theirs.
-    /// - verifiable and recovery addresses become those the traits hold, in schema field order; an
-    ///   address already present (same via and value) keeps its ID, verification state and
-    ///   timestamps, a new one starts unverified (`pending`).
+    ///   missing credential is created with an empty config (`{}`), the code credential
+    ///   with version 1 and its addresses as config, the webauthn credential with version 1
+    ///   and the identity's ID (base64) as `user_handle`. Types with no derived identifier
+    ///   keep theirs.
+    /// - verifiable and recovery addresses become those the traits hold, in schema field
+    ///   order; an address already present (same via and value) keeps its ID, verification
+    ///   state and timestamps, a new one starts unverified (`pending`).
     pub fn apply_derived(&mut self, derived: Derived, now: OffsetDateTime) {
         let now = timestamp::truncate(now);
+        let user_handle =
+            base64::engine::general_purpose::STANDARD.encode(self.id.as_uuid().as_bytes());
         for (credentials_type, identifiers) in derived.identifiers {
             let credentials = self.credentials.entry(credentials_type).or_insert_with(|| {
                 let mut created = Credentials::new(credentials_type, json!({}), now);
-                if credentials_type == CredentialsType::Code {
-                    created.version = 1;
+                match credentials_type {
+                    CredentialsType::Code => created.version = 1,
+                    // Kratos upgrades a fresh webauthn credential to version 1 on every
+                    // read, adding the identity's ID as its WebAuthn user handle.
+                    CredentialsType::Webauthn => {
+                        created.version = 1;
+                        created.config = json!({ "user_handle": user_handle });
+                    }
+                    _ => {}
                 }
                 created
             });

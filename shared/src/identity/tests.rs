@@ -1,3 +1,5 @@
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::macros::datetime;
@@ -326,11 +328,12 @@ fn identifiers_and_addresses_are_derived_and_normalised() {
     assert_eq!(password.identifiers, ["alice@example.org", "alice_1"]);
     assert_eq!(password.config, json!({}));
     assert_eq!(password.version, 0);
+    let webauthn = i.credentials(CredentialsType::Webauthn).unwrap();
+    assert_eq!(webauthn.identifiers, ["alice@example.org"]);
+    assert_eq!(webauthn.version, 1);
     assert_eq!(
-        i.credentials(CredentialsType::Webauthn)
-            .unwrap()
-            .identifiers,
-        ["alice@example.org"]
+        webauthn.config,
+        json!({"user_handle": STANDARD.encode(i.id.as_uuid().as_bytes())})
     );
     let code = i.credentials(CredentialsType::Code).unwrap();
     assert_eq!(code.identifiers, ["+4917612345678", "alice@example.org"]);
