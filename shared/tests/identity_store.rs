@@ -545,6 +545,48 @@ async fn two_identities_racing_for_one_identifier_stay_consistent(backend: Backe
     assert_eq!(f.holder(&password_claim(old)).await, Some(loser));
 }
 
+async fn an_update_and_a_create_racing_for_one_identifier_stay_consistent(backend: Backend) {
+    let f = fixture(backend).await;
+    for round in 0..3 {
+        let wanted = format!("contested{round}@example.org");
+        let existing = f.created(&format!("existing{round}@example.org")).await;
+        let mut moved = existing.clone();
+        f.retrait(&mut moved, json!({ "email": wanted }));
+        let mut newcomer = f.person(&wanted);
+        let newcomer_id = newcomer.id;
+        let update = {
+            let store = f.store.clone();
+            tokio::spawn(async move { store.update(&mut moved).await })
+        };
+        let create = {
+            let store = f.store.clone();
+            tokio::spawn(async move { store.create(&mut newcomer).await })
+        };
+        let (update, create) = (update.await.unwrap(), create.await.unwrap());
+        let winner = match (update, create) {
+            (Ok(()), Err(IdentityError::Conflict { .. })) => existing.id,
+            (Err(IdentityError::Conflict { .. }), Ok(())) => newcomer_id,
+            other => panic!("expected exactly one winner, got {other:?}"),
+        };
+        assert_eq!(f.holder(&password_claim(&wanted)).await, Some(winner));
+        f.assert_consistent(winner).await;
+        if winner == existing.id {
+            assert!(matches!(
+                f.store.get(newcomer_id).await,
+                Err(IdentityError::NotFound(_))
+            ));
+        } else {
+            let unchanged = f.assert_consistent(existing.id).await;
+            assert_eq!(unchanged.version(), 1);
+            assert_eq!(
+                f.holder(&password_claim(&format!("existing{round}@example.org")))
+                    .await,
+                Some(existing.id)
+            );
+        }
+    }
+}
+
 async fn updating_a_deleted_identity_is_not_found(backend: Backend) {
     let f = fixture(backend).await;
     let mut identity = f.created("gone@example.org").await;
@@ -995,6 +1037,7 @@ contract!(
     a_stale_update_is_rejected_and_changes_nothing,
     concurrent_updates_of_one_identity_let_exactly_one_win,
     two_identities_racing_for_one_identifier_stay_consistent,
+    an_update_and_a_create_racing_for_one_identifier_stay_consistent,
     updating_a_deleted_identity_is_not_found,
     verification_state_survives_updates,
     oversized_identities_are_refused_before_writing,
