@@ -7,6 +7,7 @@ pub mod config;
 pub mod crypto;
 pub mod hash;
 pub mod http;
+pub mod identity;
 pub mod ids;
 pub mod runtime;
 pub mod schema;

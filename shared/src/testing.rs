@@ -49,7 +49,7 @@ pub async fn fresh_dynamo_table(clock: SharedClock) -> DynamoTable {
     assert!(
         emulator_configured(),
         "DynamoDB tests need moto's server on 127.0.0.1: run them through scripts/test.sh, \
-         or start `moto_server -H 127.0.0.1 -p 5005` and export AWS_ENDPOINT_URL=http://127.0.0.1:5005 \
+         or start `.venv/bin/python scripts/moto_server.py -H 127.0.0.1 -p 5005` and export AWS_ENDPOINT_URL=http://127.0.0.1:5005 \
          AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1"
     );
     let client = crate::app::dynamodb_client().await;
