@@ -8,6 +8,7 @@ use url::Url;
 
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::{Config, ConfigError, ConfigSource, Loaded};
+use crate::flow::csrf::CsrfTokens;
 use crate::schema::{LoadError, SchemaRegistry};
 use crate::store::dynamodb::DynamoTable;
 use crate::store::sqlite::SqliteTable;
@@ -27,6 +28,8 @@ pub struct App {
     pub admin_base_url: Url,
     /// The secrets in force for cookies and CSRF (random if none are configured).
     pub cookie_secrets: Vec<String>,
+    /// Anti-CSRF tokens for browser flows, keyed by `cookie_secrets`.
+    pub csrf: CsrfTokens,
 }
 
 pub type AppState = Arc<App>;
@@ -136,6 +139,7 @@ impl App {
         });
         Ok(App {
             page_tokens: PageTokens::new(&cipher_secrets),
+            csrf: CsrfTokens::new(&cookie_secrets),
             schemas,
             table,
             clock,
