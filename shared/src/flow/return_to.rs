@@ -177,7 +177,7 @@ impl ReturnToPolicy {
     ) -> Result<Url, ReturnToError> {
         match requested {
             None => Ok(default.clone()),
-            Some(raw) if raw.is_empty() => Ok(default.clone()),
+            Some("") => Ok(default.clone()),
             Some(raw) => {
                 let url = self.parse_requested(raw)?;
                 if self.is_allowed(&url) {
