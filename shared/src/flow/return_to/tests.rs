@@ -287,3 +287,29 @@ fn the_config_default_falls_back_to_the_public_base_url() {
     let policy = ReturnToPolicy::from_config(&config, &base);
     assert_eq!(policy.resolve(None).unwrap(), base);
 }
+
+#[test]
+fn loading_a_config_warns_about_ignored_allow_list_entries() {
+    let loaded = Config::load(&crate::config::ConfigSource {
+        yaml: Some(
+            "selfservice:\n  allowed_return_urls:\n    - https://*.com\n    - https://ok.example.com\n"
+                .into(),
+        ),
+        env: Vec::new(),
+    })
+    .unwrap();
+    assert!(
+        loaded
+            .warnings
+            .iter()
+            .any(|w| w.contains("selfservice.allowed_return_urls.0")),
+        "{:?}",
+        loaded.warnings
+    );
+    assert!(
+        !loaded
+            .warnings
+            .iter()
+            .any(|w| w.contains("allowed_return_urls.1"))
+    );
+}
