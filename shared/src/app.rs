@@ -8,6 +8,7 @@ use url::Url;
 
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::{Config, ConfigError, ConfigSource, Loaded};
+use crate::flow::csrf::CsrfTokens;
 use crate::hash::{HashError, PasswordHasher};
 use crate::schema::{LoadError, SchemaRegistry};
 use crate::store::dynamodb::DynamoTable;
@@ -30,6 +31,8 @@ pub struct App {
     pub cookie_secrets: Vec<String>,
     /// Hashes new passwords with `hashers.*` and tells when a stored hash needs redoing.
     pub hasher: PasswordHasher,
+    /// Anti-CSRF tokens for browser flows, keyed by `cookie_secrets`.
+    pub csrf: CsrfTokens,
 }
 
 pub type AppState = Arc<App>;
@@ -142,6 +145,7 @@ impl App {
         });
         Ok(App {
             page_tokens: PageTokens::new(&cipher_secrets),
+            csrf: CsrfTokens::new(&cookie_secrets),
             schemas,
             table,
             clock,

@@ -58,6 +58,10 @@ uuid_id!(
     FlowId
 );
 uuid_id!(
+    /// A stored self-service error's ID (`GET /self-service/errors?id=`).
+    SelfServiceErrorId
+);
+uuid_id!(
     /// A courier message's ID.
     MessageId
 );

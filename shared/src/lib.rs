@@ -5,6 +5,7 @@ pub mod app;
 pub mod clock;
 pub mod config;
 pub mod crypto;
+pub mod flow;
 pub mod hash;
 pub mod http;
 pub mod identity;
@@ -16,6 +17,7 @@ pub mod store;
 pub mod telemetry;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+pub mod ui;
 
 /// The version reported by `GET /version`: the Kratos API version this implements,
 /// with this implementation's own version as build metadata.

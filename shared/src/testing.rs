@@ -61,3 +61,29 @@ pub async fn fresh_dynamo_table(clock: SharedClock) -> DynamoTable {
         .expect("the emulator creates tables");
     table
 }
+
+/// An application on a fresh in-memory SQLite table, configured by `yaml` (a
+/// `kratos.yml`), with a manual clock at `start`. For unit tests of the HTTP edge.
+pub async fn sqlite_app(
+    yaml: &str,
+    start: time::OffsetDateTime,
+) -> (crate::app::App, Arc<crate::clock::ManualClock>) {
+    let loaded = crate::config::Config::load(&crate::config::ConfigSource {
+        yaml: Some(yaml.to_owned()),
+        env: Vec::new(),
+    })
+    .expect("test configuration loads");
+    let clock = Arc::new(crate::clock::ManualClock::new(start));
+    let shared: SharedClock = clock.clone();
+    let table: SharedTable =
+        Arc::new(SqliteTable::in_memory(shared.clone()).expect("in-memory SQLite opens"));
+    let app = crate::app::App::assemble(
+        loaded.config,
+        table,
+        shared,
+        crate::app::ConfigOrigin::default(),
+    )
+    .await
+    .expect("test application assembles");
+    (app, clock)
+}

@@ -151,6 +151,9 @@ impl Config {
                 "every secret must be at least 16 characters long".into(),
             ));
         }
+        warnings.extend(crate::flow::return_to::config_warnings(
+            &self.selfservice.allowed_return_urls,
+        ));
         if self.secrets.default.is_empty() && self.secrets.cookie.is_empty() {
             warnings.push(
                 "no secrets are configured (secrets.default): using a random secret, so sessions, \

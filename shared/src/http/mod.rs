@@ -1,9 +1,14 @@
 //! The HTTP edge shared by every function: error mapping, extractors, pagination headers,
 //! CORS and the request-scoped tracing span. Domain modules never import this.
 
+pub mod cookies;
+pub mod csrf;
 pub mod error;
 pub mod extract;
+pub mod flow_errors;
 pub mod pagination;
+pub mod request;
+pub mod self_service_errors;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};

@@ -352,10 +352,11 @@ fn identifiers_and_addresses_are_derived_and_normalised() {
         .collect();
     assert_eq!(
         verifiable,
+        // Schema order: serde_json keeps the document's key order (`preserve_order`).
         [
             (AddressVia::Email, "alice@example.org"),
-            (AddressVia::Email, "second@example.org"),
             (AddressVia::Sms, "+4917600000000"),
+            (AddressVia::Email, "second@example.org"),
         ]
     );
     assert!(i.verifiable_addresses.iter().all(|a| !a.verified

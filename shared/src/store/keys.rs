@@ -5,7 +5,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::{IndexKey, Key};
-use crate::ids::{FlowId, IdentityId, MessageId, SessionId};
+use crate::ids::{FlowId, IdentityId, MessageId, SelfServiceErrorId, SessionId};
 
 /// The `kind` attribute of each item type.
 pub mod kind {
@@ -16,6 +16,7 @@ pub mod kind {
     pub const SESSION: &str = "session";
     pub const FLOW: &str = "flow";
     pub const FLOW_TOKEN: &str = "flow_token";
+    pub const SELF_SERVICE_ERROR: &str = "self_service_error";
     pub const MESSAGE: &str = "message";
     pub const HEALTH: &str = "health";
 }
@@ -118,6 +119,11 @@ pub fn flow_by_identity(identity: IdentityId, id: FlowId) -> IndexKey {
 /// A one-time token or code that leads to a flow, keyed by its digest.
 pub fn flow_token(purpose: &str, digest: &str) -> Key {
     Key::new(format!("TOK#{purpose}#{digest}"), "TOK")
+}
+
+/// A user-facing error kept for the error UI (`GET /self-service/errors?id=`).
+pub fn self_service_error(id: SelfServiceErrorId) -> Key {
+    Key::new(format!("ERR#{id}"), "ERR")
 }
 
 // ---- courier -------------------------------------------------------------------------
