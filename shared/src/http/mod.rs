@@ -1,6 +1,7 @@
 //! The HTTP edge shared by every function: error mapping, extractors, pagination headers,
 //! CORS and the request-scoped tracing span. Domain modules never import this.
 
+mod courier;
 pub mod error;
 pub mod extract;
 pub mod pagination;
