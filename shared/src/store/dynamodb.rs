@@ -392,6 +392,11 @@ pub fn item_from_stream_image(image: serde_dynamo::Item) -> Result<Item, StoreEr
     from_attributes(image.into())
 }
 
+/// The image a DynamoDB stream record would carry for `item` (for tests and replays).
+pub fn stream_image_of(item: &Item) -> Result<serde_dynamo::Item, StoreError> {
+    Ok(to_attributes(item)?.into())
+}
+
 fn from_attributes(map: AttributeMap) -> Result<Item, StoreError> {
     let body = match map.get(attr::BODY) {
         Some(value) => serde_dynamo::from_attribute_value(value.clone())
