@@ -43,10 +43,10 @@ async fn list(
 ) -> Result<Response, ApiError> {
     let status = match params.status.as_deref() {
         None => None,
-        Some(text) => Some(text.parse::<MessageStatus>().map_err(|_| {
-            ApiError::bad_request("Message status is not valid")
-                .with_details(detail("status", text))
-        })?),
+        Some(text) => Some(
+            text.parse::<MessageStatus>()
+                .map_err(|_| ApiError::bad_request("Message status is not valid"))?,
+        ),
     };
     let recipient = params.recipient.filter(|r| !r.is_empty());
     let size = match (&params.page.page_size, &params.page.per_page) {
@@ -91,12 +91,6 @@ async fn fetch(State(app): State<AppState>, Path(id): Path<String>) -> Result<Re
                 .with_reason(format!("Courier message {id} does not exist")),
         ),
     }
-}
-
-fn detail(key: &str, value: &str) -> serde_json::Map<String, Value> {
-    let mut map = serde_json::Map::new();
-    map.insert(key.to_owned(), Value::String(value.to_owned()));
-    map
 }
 
 /// The `message` of the API. Listings leave `dispatches` out, as Kratos does.

@@ -97,6 +97,17 @@ impl MessageRepository {
         page_size: usize,
     ) -> Result<MessagePage, CourierError> {
         let page_size = page_size.max(1);
+        if filter
+            .recipient
+            .as_ref()
+            .is_some_and(|r| r.len() > MAX_RECIPIENT_LEN)
+        {
+            // No message can have it, and it would not fit in an index key.
+            return Ok(MessagePage {
+                messages: Vec::new(),
+                next: None,
+            });
+        }
         let (index, partition, status_filter) = match (&filter.recipient, filter.status) {
             (Some(recipient), status) => (
                 Index::Gsi3,
