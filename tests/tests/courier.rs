@@ -375,7 +375,42 @@ async fn the_official_sdk_reads_listings_and_messages(backend: Backend) {
     );
 }
 
+const LOG_WORKER: &str = r#"
+serve:
+  public:
+    base_url: "{public}/"
+  admin:
+    base_url: "{admin}/"
+secrets:
+  default: [test-secret-that-is-long-enough-0001]
+courier:
+  delivery_strategy: log
+  worker:
+    pull_wait: 20ms
+log:
+  level: warning
+"#;
+
+async fn the_local_worker_delivers_queued_messages(backend: Backend) {
+    let app = TestApp::spawn_with(backend, LOG_WORKER).await;
+    let worker = serverless_kratos::spawn_courier_worker(app.state.clone());
+    let message = seed_email(&app, "worker@example.com", "8").await;
+    let mut status = String::new();
+    for _ in 0..250 {
+        let (_, body, _) = get_json(&app, &format!("/admin/courier/messages/{}", message.id)).await;
+        status = body["status"].as_str().unwrap().to_owned();
+        if status == "sent" {
+            assert_eq!(body["send_count"], 1);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    worker.abort();
+    assert_eq!(status, "sent");
+}
+
 on_both_backends!(
+    the_local_worker_delivers_queued_messages,
     list_shows_messages_newest_first_with_bodies_redacted,
     dev_mode_shows_message_bodies,
     list_filters_by_status_and_recipient,
