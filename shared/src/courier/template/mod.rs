@@ -304,20 +304,24 @@ impl Templates {
             }
             parsed.push(parts.try_into().expect("four parts"));
         }
-        let stub = Part::ALL.map(|part| {
-            let source = match part {
-                Part::Subject => "{{ .Subject }}",
-                _ => "{{ .Body }}",
-            };
-            GoTemplate::parse("stub", source, &[], part == Part::Html).expect("stub parses")
-        });
-        Ok(Self { parsed, stub })
+        Ok(Self {
+            parsed,
+            stub: stub_parts(),
+        })
     }
 
     /// Only the built-in templates (no configuration). Never fails.
     pub fn builtin() -> Self {
-        futures::executor::block_on(Self::load(&CourierTemplates::default(), None, None))
-            .expect("built-in templates parse")
+        let parsed = TemplateType::BUILT_IN
+            .iter()
+            .map(|&template_type| {
+                Part::ALL.map(|part| parse_builtin(template_type, part).expect("built-ins parse"))
+            })
+            .collect();
+        Self {
+            parsed,
+            stub: stub_parts(),
+        }
     }
 
     fn part(&self, template_type: TemplateType, part: Part) -> &GoTemplate {
@@ -385,6 +389,32 @@ impl Templates {
             .trim_end()
             .to_owned())
     }
+}
+
+/// Kratos's test stub: subject and body given verbatim in the data.
+fn stub_parts() -> [GoTemplate; 4] {
+    Part::ALL.map(|part| {
+        let source = match part {
+            Part::Subject => "{{ .Subject }}",
+            _ => "{{ .Body }}",
+        };
+        GoTemplate::parse("stub", source, &[], part == Part::Html).expect("stub parses")
+    })
+}
+
+fn parse_builtin(template_type: TemplateType, part: Part) -> Result<GoTemplate, TemplateError> {
+    let relative = format!("{}/{}", template_type.directory(), part.file_name());
+    let text =
+        builtin::source(template_type, part.file_name()).ok_or_else(|| TemplateError::Load {
+            name: relative.clone(),
+            message: "no built-in template".into(),
+        })?;
+    GoTemplate::parse(&relative, text, &[], part == Part::Html).map_err(|message| {
+        TemplateError::Parse {
+            name: relative,
+            message,
+        }
+    })
 }
 
 async fn load_part(
