@@ -22,8 +22,34 @@ pub fn public_router(state: AppState) -> Router {
 
 /// Every admin route: what the IAM-protected admin API routes to the admin functions.
 pub fn admin_router(state: AppState) -> Router {
-    let router = Router::new().merge(fn_metadata::router(state.clone()));
+    let router = Router::new()
+        .merge(fn_metadata::router(state.clone()))
+        .merge(fn_admin_courier::router(state.clone()));
     finish_router(router)
+}
+
+/// Delivers queued courier messages in the background, as Kratos's `serve --watch-courier`
+/// does: every `courier.worker.pull_wait`, the oldest `courier.worker.pull_count` due
+/// messages go through [`kratos_core::courier::Courier::deliver`], the same delivery the
+/// `courier-sender` function runs on the table stream. Stops when the task is aborted.
+pub fn spawn_courier_worker(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let courier = match state.courier().await {
+            Ok(courier) => courier,
+            Err(error) => {
+                tracing::error!(error = %error, "courier templates could not be loaded; no messages will be sent");
+                return;
+            }
+        };
+        let wait = state.config.courier.worker.pull_wait.as_duration();
+        let count = state.config.courier.worker.pull_count as usize;
+        loop {
+            if let Err(error) = courier.deliver_queued(count).await {
+                tracing::error!(error = %error, "could not read the courier queue");
+            }
+            tokio::time::sleep(wait).await;
+        }
+    })
 }
 
 /// A running local server.

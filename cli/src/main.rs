@@ -31,6 +31,15 @@ enum Command {
         /// Override serve.admin.port.
         #[arg(long)]
         admin_port: Option<u16>,
+        /// Development mode (sets `dev: true`): e.g. the admin courier API shows message bodies.
+        #[arg(long)]
+        dev: bool,
+        /// Do not deliver queued courier messages from this process.
+        #[arg(long)]
+        no_courier: bool,
+        /// Accepted for compatibility with `kratos serve`: the courier runs in-process by default.
+        #[arg(long, hide = true)]
+        watch_courier: bool,
     },
     /// Create the DynamoDB table (the same definition as template.yaml). Uses the standard
     /// AWS environment; set AWS_ENDPOINT_URL for an emulator.
@@ -52,7 +61,13 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve {
             public_port,
             admin_port,
+            dev,
+            no_courier,
+            watch_courier: _,
         } => {
+            if dev {
+                loaded.config.dev = true;
+            }
             if let Some(port) = public_port {
                 loaded.config.serve.public.port = port;
             }
@@ -73,7 +88,12 @@ async fn main() -> anyhow::Result<()> {
             .parse()
             .context("serve.admin.host and port do not form an address")?;
             let app = Arc::new(App::build(loaded, origin).await?);
-            let running = serverless_kratos::start(app, public, admin).await?;
+            let mut running = serverless_kratos::start(app.clone(), public, admin).await?;
+            if !no_courier {
+                running
+                    .tasks
+                    .push(serverless_kratos::spawn_courier_worker(app));
+            }
             tracing::info!(
                 public = %format!("http://{}", running.public_addr),
                 admin = %format!("http://{}", running.admin_addr),

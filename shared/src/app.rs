@@ -7,7 +7,8 @@ use std::sync::Arc;
 use url::Url;
 
 use crate::clock::{SharedClock, SystemClock};
-use crate::config::{Config, ConfigError, ConfigSource, Loaded};
+use crate::config::{Config, ConfigError, ConfigSource, DeliveryStrategy, Loaded};
+use crate::courier::{Channels, Courier, MessageRepository, RetryPolicy, TemplateError, Templates};
 use crate::flow::csrf::CsrfTokens;
 use crate::hash::{HashError, PasswordHasher};
 use crate::schema::{LoadError, SchemaRegistry};
@@ -33,6 +34,13 @@ pub struct App {
     pub hasher: PasswordHasher,
     /// Anti-CSRF tokens for browser flows, keyed by `cookie_secrets`.
     pub csrf: CsrfTokens,
+    /// The directory of the configuration file, for relative `file://` references.
+    pub config_directory: Option<PathBuf>,
+    /// Courier templates, loaded on first use (functions that never compose or send a
+    /// message never load them).
+    templates: tokio::sync::OnceCell<Arc<Templates>>,
+    /// Courier channels, built on first use (SDK clients only where messages are sent).
+    channels: tokio::sync::OnceCell<Channels>,
 }
 
 pub type AppState = Arc<App>;
@@ -153,8 +161,76 @@ impl App {
             admin_base_url,
             cookie_secrets,
             hasher,
+            config_directory: origin.directory,
+            templates: tokio::sync::OnceCell::new(),
+            channels: tokio::sync::OnceCell::new(),
             config,
         })
+    }
+
+    /// The courier message repository.
+    pub fn messages(&self) -> MessageRepository {
+        MessageRepository::new(self.table.clone())
+    }
+
+    /// The courier templates, loaded and parsed once per process. Fails if a configured
+    /// template cannot be read or parsed (and tries again on the next call).
+    pub async fn templates(&self) -> Result<Arc<Templates>, TemplateError> {
+        self.templates
+            .get_or_try_init(|| async {
+                let templates = Templates::load(
+                    &self.config.courier.templates,
+                    self.config.courier.template_override_path.as_deref(),
+                    self.config_directory.as_deref(),
+                )
+                .await?;
+                Ok(Arc::new(templates))
+            })
+            .await
+            .cloned()
+    }
+
+    /// The channels `courier.delivery_strategy` selects, built once per process.
+    pub async fn channels(&self) -> &Channels {
+        self.channels
+            .get_or_init(|| async {
+                match self.config.courier.delivery_strategy {
+                    DeliveryStrategy::Log => Channels::log(),
+                    // `http` is refused when the configuration loads.
+                    DeliveryStrategy::Smtp | DeliveryStrategy::Ses | DeliveryStrategy::Http => {
+                        let sdk = aws_sdk_config().await;
+                        Channels {
+                            email: Arc::new(crate::aws::ses::SesEmailSender::new(
+                                aws_sdk_sesv2::Client::new(&sdk),
+                                &self.config.courier,
+                            )),
+                            sms: Arc::new(crate::aws::sns::SnsSmsSender::new(
+                                aws_sdk_sns::Client::new(&sdk),
+                                self.config.courier.sns.clone(),
+                            )),
+                        }
+                    }
+                }
+            })
+            .await
+    }
+
+    /// Uses `channels` instead of the configured ones (tests). Returns `false` if the
+    /// channels were already built.
+    pub fn use_channels(&self, channels: Channels) -> bool {
+        self.channels.set(channels).is_ok()
+    }
+
+    /// The sending side of the courier, with the configured retries.
+    pub async fn courier(&self) -> Result<Courier, TemplateError> {
+        Ok(Courier::new(
+            self.messages(),
+            self.templates().await?,
+            self.channels().await.email.clone(),
+            self.channels().await.sms.clone(),
+            self.clock.clone(),
+            RetryPolicy::with_retries(self.config.courier.message_retries),
+        ))
     }
 }
 

@@ -2,9 +2,12 @@
 //! backends, and the HTTP edge every Lambda function and the local server share.
 
 pub mod app;
+pub mod aws;
 pub mod clock;
 pub mod config;
+pub mod courier;
 pub mod crypto;
+pub mod fetch;
 pub mod flow;
 pub mod hash;
 pub mod http;

@@ -70,3 +70,14 @@ async fn schemas_events_are_answered() {
     assert_eq!(status, 404);
     assert_response("get", "/schemas/{id}", 404, &body);
 }
+
+#[tokio::test]
+async fn admin_courier_events_are_answered() {
+    let router = fn_admin_courier::router(state().await);
+    let (status, body) = invoke(router.clone(), "admin-courier-list.json").await;
+    assert_eq!(status, 200);
+    assert_response("get", "/admin/courier/messages", 200, &body);
+    let (status, body) = invoke(router, "admin-courier-get-unknown.json").await;
+    assert_eq!(status, 404);
+    assert_response("get", "/admin/courier/messages/{id}", 404, &body);
+}

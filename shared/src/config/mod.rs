@@ -154,6 +154,52 @@ impl Config {
         warnings.extend(crate::flow::return_to::config_warnings(
             &self.selfservice.allowed_return_urls,
         ));
+        if self.courier.delivery_strategy == DeliveryStrategy::Http {
+            return Err(invalid(
+                "courier.delivery_strategy",
+                "`http` (webhook delivery) is not supported; use `smtp` or `ses` (Amazon SES and SNS) or `log`"
+                    .into(),
+            ));
+        }
+        for (key, uri) in self.courier.templates.uris() {
+            let scheme_ok = ["file://", "base64://", "http://", "https://"]
+                .iter()
+                .any(|scheme| uri.starts_with(scheme));
+            if !scheme_ok {
+                return Err(invalid(
+                    &key,
+                    "must be a file://, base64:// or http(s):// URI".into(),
+                ));
+            }
+        }
+        if self.courier.worker.pull_count == 0 {
+            return Err(invalid(
+                "courier.worker.pull_count",
+                "must be at least 1".into(),
+            ));
+        }
+        if let Some(sender_id) = &self.courier.sns.sender_id
+            && (sender_id.is_empty()
+                || sender_id.len() > 11
+                || !sender_id.chars().all(|c| c.is_ascii_alphanumeric()))
+        {
+            return Err(invalid(
+                "courier.sns.sender_id",
+                "must be 1 to 11 letters and digits".into(),
+            ));
+        }
+        if self.courier.smtp.connection_uri.is_some()
+            && matches!(
+                self.courier.delivery_strategy,
+                DeliveryStrategy::Smtp | DeliveryStrategy::Ses
+            )
+        {
+            warnings.push(
+                "courier.smtp.connection_uri is not used: e-mail is sent with Amazon SES \
+                 (courier.delivery_strategy `smtp` maps to SES)"
+                    .into(),
+            );
+        }
         if self.secrets.default.is_empty() && self.secrets.cookie.is_empty() {
             warnings.push(
                 "no secrets are configured (secrets.default): using a random secret, so sessions, \
@@ -238,6 +284,9 @@ pub struct Config {
     pub log: Log,
     pub security: Security,
     pub feature_flags: FeatureFlags,
+    /// Kratos's development mode (`dev: true` or `serve --dev`). Among other things, the
+    /// admin courier API shows message bodies only in this mode.
+    pub dev: bool,
 }
 
 impl Default for Config {
@@ -257,6 +306,7 @@ impl Default for Config {
             log: Log::default(),
             security: Security::default(),
             feature_flags: FeatureFlags::default(),
+            dev: false,
         }
     }
 }
@@ -1018,30 +1068,188 @@ fn parse_byte_size(text: &str) -> Option<u64> {
     number.checked_mul(multiplier)
 }
 
+/// How the courier delivers messages (`courier.delivery_strategy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStrategy {
+    /// Kratos's default. Served by Amazon SES (e-mail) and SNS (SMS): there is no SMTP
+    /// client here, so `courier.smtp.connection_uri` is not used.
+    Smtp,
+    /// Amazon SES v2 for e-mail and SNS for SMS; the same as `smtp`, by its real name.
+    Ses,
+    /// Kratos's HTTP (webhook) delivery. Not supported: start-up refuses it.
+    Http,
+    /// Development: log one line per message (no subject, no body) and send nothing.
+    Log,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Courier {
-    /// `smtp` (Kratos's default) is served by SES here; see the README's courier section.
-    pub delivery_strategy: String,
+    /// See [`DeliveryStrategy`] and `docs/courier.md`.
+    pub delivery_strategy: DeliveryStrategy,
+    /// Retries after the first failed attempt before a message is abandoned.
     pub message_retries: u32,
     pub smtp: Smtp,
     pub sms: Sms,
-    pub templates: Value,
+    /// Amazon SES options (this implementation's own section).
+    pub ses: SesConfig,
+    /// Amazon SNS options for SMS (this implementation's own section).
+    pub sns: SnsConfig,
+    pub templates: CourierTemplates,
+    /// A directory laid out like Kratos's built-in templates
+    /// (`<family>/<valid|invalid>/email.subject.gotmpl`, ...), overriding them file by file.
     pub template_override_path: Option<String>,
-    pub worker: Value,
+    pub worker: CourierWorker,
 }
 
 impl Default for Courier {
     fn default() -> Self {
         Self {
-            delivery_strategy: "smtp".into(),
+            delivery_strategy: DeliveryStrategy::Smtp,
             message_retries: 5,
             smtp: Smtp::default(),
             sms: Sms::default(),
-            templates: Value::Object(Default::default()),
+            ses: SesConfig::default(),
+            sns: SnsConfig::default(),
+            templates: CourierTemplates::default(),
             template_override_path: None,
-            worker: Value::Object(Default::default()),
+            worker: CourierWorker::default(),
         }
+    }
+}
+
+/// `courier.worker`: how the local server's in-process sender polls the queue.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CourierWorker {
+    pub pull_count: u32,
+    pub pull_wait: GoDuration,
+}
+
+impl Default for CourierWorker {
+    fn default() -> Self {
+        Self {
+            pull_count: 10,
+            pull_wait: GoDuration::from_secs(1),
+        }
+    }
+}
+
+/// `courier.ses`: options of the SES v2 `SendEmail` call.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SesConfig {
+    /// `ConfigurationSetName`, for event publishing (bounces, complaints, deliveries).
+    pub configuration_set_name: Option<String>,
+    /// `FromEmailAddressIdentityArn`, for sending authorised by another account's identity.
+    pub from_email_address_identity_arn: Option<String>,
+    /// `FeedbackForwardingEmailAddress`, where bounces and complaints go.
+    pub feedback_forwarding_email_address: Option<String>,
+}
+
+/// `courier.sns`: SMS attributes of the SNS `Publish` call.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SnsConfig {
+    /// `AWS.SNS.SMS.SMSType`: `Transactional` (default; best for codes) or `Promotional`.
+    pub sms_type: String,
+    /// `AWS.SNS.SMS.SenderID`: 1 to 11 letters and digits, where the country allows it.
+    pub sender_id: Option<String>,
+    /// `AWS.MM.SMS.OriginationNumber`: a number from your account, in E.164.
+    pub origination_number: Option<String>,
+}
+
+impl Default for SnsConfig {
+    fn default() -> Self {
+        Self {
+            sms_type: "Transactional".into(),
+            sender_id: None,
+            origination_number: None,
+        }
+    }
+}
+
+/// `courier.templates`, in Kratos's layout: `<family>.<valid|invalid>.<email|sms>`. Each
+/// value is a `file://`, `base64://` or `http(s)://` URI of a Go template.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CourierTemplates {
+    pub recovery: TemplateFamily,
+    pub recovery_code: TemplateFamily,
+    pub verification: TemplateFamily,
+    pub verification_code: TemplateFamily,
+    pub login_code: TemplateFamily,
+    pub registration_code: TemplateFamily,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TemplateFamily {
+    pub valid: TemplateOverrides,
+    pub invalid: TemplateOverrides,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TemplateOverrides {
+    pub email: EmailTemplateOverride,
+    pub sms: SmsTemplateOverride,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EmailTemplateOverride {
+    pub subject: Option<String>,
+    pub body: EmailBodyOverride,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EmailBodyOverride {
+    pub plaintext: Option<String>,
+    pub html: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SmsTemplateOverride {
+    pub body: SmsBodyOverride,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SmsBodyOverride {
+    pub plaintext: Option<String>,
+}
+
+impl CourierTemplates {
+    /// Every configured template URI with its key, for validation.
+    pub fn uris(&self) -> Vec<(String, &str)> {
+        let mut out = Vec::new();
+        for (family_name, family) in [
+            ("recovery", &self.recovery),
+            ("recovery_code", &self.recovery_code),
+            ("verification", &self.verification),
+            ("verification_code", &self.verification_code),
+            ("login_code", &self.login_code),
+            ("registration_code", &self.registration_code),
+        ] {
+            for (kind, overrides) in [("valid", &family.valid), ("invalid", &family.invalid)] {
+                let prefix = format!("courier.templates.{family_name}.{kind}");
+                for (suffix, uri) in [
+                    ("email.subject", &overrides.email.subject),
+                    ("email.body.plaintext", &overrides.email.body.plaintext),
+                    ("email.body.html", &overrides.email.body.html),
+                    ("sms.body.plaintext", &overrides.sms.body.plaintext),
+                ] {
+                    if let Some(uri) = uri.as_deref().filter(|u| !u.is_empty()) {
+                        out.push((format!("{prefix}.{suffix}"), uri));
+                    }
+                }
+            }
+        }
+        out
     }
 }
 

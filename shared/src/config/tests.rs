@@ -195,3 +195,102 @@ fn every_reference_configuration_loads() {
         "expected the five reference configurations, saw {seen}"
     );
 }
+
+#[test]
+fn courier_keys_are_typed_with_kratos_layout_and_env_overrides() {
+    let loaded = load(
+        "courier:\n  delivery_strategy: ses\n  templates:\n    recovery_code:\n      valid:\n        email:\n          subject: base64://e3sgLlRvIH19\n        unknown_part: x\n  worker:\n    pull_wait: 250ms\nsecrets:\n  default: [aaaaaaaaaaaaaaaaaaaaaa]\n",
+        &[
+            ("COURIER_MESSAGE_RETRIES", "2"),
+            (
+                "COURIER_TEMPLATES_LOGIN_CODE_VALID_SMS_BODY_PLAINTEXT",
+                "file://sms.gotmpl",
+            ),
+        ],
+    )
+    .unwrap();
+    let courier = &loaded.config.courier;
+    assert_eq!(courier.delivery_strategy, DeliveryStrategy::Ses);
+    assert_eq!(courier.message_retries, 2);
+    assert_eq!(
+        courier
+            .templates
+            .recovery_code
+            .valid
+            .email
+            .subject
+            .as_deref(),
+        Some("base64://e3sgLlRvIH19")
+    );
+    assert_eq!(
+        courier
+            .templates
+            .login_code
+            .valid
+            .sms
+            .body
+            .plaintext
+            .as_deref(),
+        Some("file://sms.gotmpl")
+    );
+    assert_eq!(
+        courier.worker.pull_wait,
+        GoDuration(std::time::Duration::from_millis(250))
+    );
+    assert!(
+        loaded
+            .warnings
+            .iter()
+            .any(|w| w.contains("courier.templates.recovery_code.valid.unknown_part")),
+        "{:?}",
+        loaded.warnings
+    );
+}
+
+#[test]
+fn unsupported_courier_settings_stop_start_up() {
+    for (yaml, key) in [
+        (
+            "courier:\n  delivery_strategy: http\n",
+            "courier.delivery_strategy",
+        ),
+        (
+            "courier:\n  delivery_strategy: carrier-pigeon\n",
+            "courier.delivery_strategy",
+        ),
+        (
+            "courier:\n  templates:\n    verification:\n      invalid:\n        email:\n          subject: /etc/passwd\n",
+            "courier.templates.verification.invalid.email.subject",
+        ),
+        (
+            "courier:\n  sns:\n    sender_id: Too Long Name\n",
+            "courier.sns.sender_id",
+        ),
+        (
+            "courier:\n  worker:\n    pull_count: 0\n",
+            "courier.worker.pull_count",
+        ),
+    ] {
+        match load(yaml, &[]) {
+            Err(ConfigError::InvalidValue { key: got, .. }) => {
+                assert!(got.starts_with(key), "{yaml}: {got}")
+            }
+            other => panic!("{yaml}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn an_smtp_connection_uri_is_reported_as_unused() {
+    let loaded = load(
+        "courier:\n  smtp:\n    connection_uri: smtps://u:p@mail:465/\n",
+        &[],
+    )
+    .unwrap();
+    assert!(
+        loaded
+            .warnings
+            .iter()
+            .any(|w| w.contains("connection_uri is not used"))
+    );
+}

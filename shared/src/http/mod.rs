@@ -2,6 +2,7 @@
 //! CORS and the request-scoped tracing span. Domain modules never import this.
 
 pub mod cookies;
+mod courier;
 pub mod csrf;
 pub mod error;
 pub mod extract;

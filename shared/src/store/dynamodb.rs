@@ -386,6 +386,17 @@ fn optional_index_key(map: &AttributeMap, index: Index) -> Result<Option<IndexKe
     }
 }
 
+/// The item a DynamoDB stream record's image holds (`NewImage` or `OldImage`), decoded
+/// exactly as a read would decode it. Fails with `Corrupt` if it is not one of our items.
+pub fn item_from_stream_image(image: serde_dynamo::Item) -> Result<Item, StoreError> {
+    from_attributes(image.into())
+}
+
+/// The image a DynamoDB stream record would carry for `item` (for tests and replays).
+pub fn stream_image_of(item: &Item) -> Result<serde_dynamo::Item, StoreError> {
+    Ok(to_attributes(item)?.into())
+}
+
 fn from_attributes(map: AttributeMap) -> Result<Item, StoreError> {
     let body = match map.get(attr::BODY) {
         Some(value) => serde_dynamo::from_attribute_value(value.clone())
