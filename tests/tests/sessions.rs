@@ -540,6 +540,20 @@ async fn listing_my_sessions_shows_my_other_active_sessions_in_pages(backend: Ba
         .unwrap();
     let (_, body) = json_of(response, "get", "/sessions").await;
     assert_eq!(body[0]["id"], ids[2]);
+    // The contract's documented default token, `1`, is the first page.
+    let sdk_first = frontend_api::list_my_sessions(
+        &sdk,
+        None,
+        None,
+        Some(1),
+        Some("1"),
+        Some(current.token.expose()),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(sdk_first.len(), 1);
+    assert_eq!(sdk_first[0].id, ids[0]);
 }
 
 fn next_link(link: &str) -> Option<String> {
