@@ -24,7 +24,8 @@ pub fn public_router(state: AppState) -> Router {
 pub fn admin_router(state: AppState) -> Router {
     let router = Router::new()
         .merge(fn_metadata::router(state.clone()))
-        .merge(fn_admin_courier::router(state.clone()));
+        .merge(fn_admin_courier::router(state.clone()))
+        .merge(fn_admin_identities::router(state.clone()));
     finish_router(router)
 }
 

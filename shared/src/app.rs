@@ -9,8 +9,10 @@ use url::Url;
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::{Config, ConfigError, ConfigSource, DeliveryStrategy, Loaded};
 use crate::courier::{Channels, Courier, MessageRepository, RetryPolicy, TemplateError, Templates};
+use crate::crypto::Sealer;
 use crate::flow::csrf::CsrfTokens;
 use crate::hash::{HashError, PasswordHasher};
+use crate::identity::{IdentityManager, IdentityStore};
 use crate::schema::{LoadError, SchemaRegistry};
 use crate::store::dynamodb::DynamoTable;
 use crate::store::sqlite::SqliteTable;
@@ -34,6 +36,9 @@ pub struct App {
     pub hasher: PasswordHasher,
     /// Anti-CSRF tokens for browser flows, keyed by `cookie_secrets`.
     pub csrf: CsrfTokens,
+    /// Seals the OIDC tokens kept in credentials (`initial_*_token`), keyed by the cipher
+    /// secrets; `include_credential=oidc` shows them opened.
+    pub credential_tokens: Sealer,
     /// The directory of the configuration file, for relative `file://` references.
     pub config_directory: Option<PathBuf>,
     /// Courier templates, loaded on first use (functions that never compose or send a
@@ -154,6 +159,7 @@ impl App {
         Ok(App {
             page_tokens: PageTokens::new(&cipher_secrets),
             csrf: CsrfTokens::new(&cookie_secrets),
+            credential_tokens: Sealer::new("credential-token", &cipher_secrets),
             schemas,
             table,
             clock,
@@ -166,6 +172,31 @@ impl App {
             channels: tokio::sync::OnceCell::new(),
             config,
         })
+    }
+
+    /// The identity repository.
+    pub fn identities(&self) -> IdentityStore {
+        IdentityStore::new(self.table.clone(), self.clock.clone())
+    }
+
+    /// Identity management as the admin API performs it (create, import, replace, patch,
+    /// credential removal), over [`App::identities`].
+    pub fn identity_manager(&self) -> IdentityManager<'_> {
+        IdentityManager::new(
+            self.identities(),
+            &self.schemas,
+            &self.hasher,
+            self.clock.clone(),
+        )
+    }
+
+    /// Opens a token sealed with [`App::credential_tokens`] for display (`None` if it does
+    /// not open), in the shape identity views take.
+    pub fn open_credential_token(&self, sealed: &str) -> Option<String> {
+        self.credential_tokens
+            .open(sealed)
+            .ok()
+            .and_then(|plain| String::from_utf8(plain).ok())
     }
 
     /// The courier message repository.

@@ -3,6 +3,8 @@
 //! DynamoDB tests talk to the emulator named by `AWS_ENDPOINT_URL` (moto's server, which
 //! `scripts/test.sh` starts). Without it they fail loudly rather than skip.
 
+pub mod hash_vectors;
+
 use std::sync::Arc;
 
 use crate::clock::SharedClock;

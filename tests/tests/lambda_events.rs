@@ -81,3 +81,22 @@ async fn admin_courier_events_are_answered() {
     assert_eq!(status, 404);
     assert_response("get", "/admin/courier/messages/{id}", 404, &body);
 }
+
+#[tokio::test]
+async fn admin_identities_events_are_answered() {
+    let router = fn_admin_identities::router(state().await);
+    let (status, body) = invoke(router.clone(), "admin-identities-create.json").await;
+    assert_eq!(status, 201, "{body}");
+    assert_response("post", "/admin/identities", 201, &body);
+    assert_eq!(body["traits"]["email"], "foo@example.com");
+    let (status, body) = invoke(router.clone(), "admin-identities-list.json").await;
+    assert_eq!(status, 200);
+    assert_response("get", "/admin/identities", 200, &body);
+    assert_eq!(body.as_array().map(Vec::len), Some(1));
+    let (status, body) = invoke(router.clone(), "admin-identities-create.json").await;
+    assert_eq!(status, 409, "the same e-mail again");
+    assert_response("post", "/admin/identities", 409, &body);
+    let (status, body) = invoke(router, "admin-identities-get-unknown.json").await;
+    assert_eq!(status, 404);
+    assert_response("get", "/admin/identities/{id}", 404, &body);
+}
