@@ -1477,6 +1477,27 @@ async fn patch_with_the_sdk_changes_traits_and_metadata(backend: Backend) {
     );
 }
 
+async fn concurrent_patches_of_one_identity_both_apply(backend: Backend) {
+    let app = spawn(backend).await;
+    let id = create_person(&app, "busy@example.org").await;
+    let path = format!("/admin/identities/{id}");
+    for round in 0..4 {
+        let patch = |key: &str| json!([{"op": "add", "path": format!("/metadata_admin/{key}{round}"), "value": round}]);
+        let (a, b) = tokio::join!(
+            call(&app, Method::PATCH, &path, Some(patch("a"))),
+            call(&app, Method::PATCH, &path, Some(patch("b"))),
+        );
+        assert_eq!((a.status, b.status), (200, 200), "{} / {}", a.body, b.body);
+    }
+    let after = call(&app, Method::GET, &path, None).await;
+    let keys: Vec<&String> = after.body["metadata_admin"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
+    assert_eq!(keys.len(), 8, "no change was lost: {keys:?}");
+}
+
 async fn patch_of_the_state_stamps_state_changed_at(backend: Backend) {
     let app = spawn(backend).await;
     let id = create_person(&app, "state@example.org").await;
@@ -2181,6 +2202,7 @@ on_both_backends!(
     update_answers_kratos_errors,
     an_identifier_moved_while_another_identity_claims_it_stays_consistent,
     patch_with_the_sdk_changes_traits_and_metadata,
+    concurrent_patches_of_one_identity_both_apply,
     patch_of_the_state_stamps_state_changed_at,
     patch_verifies_and_unverifies_an_address,
     patch_refuses_protected_paths_and_bad_patches_without_changing_anything,

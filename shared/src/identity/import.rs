@@ -342,3 +342,120 @@ pub fn traits_or_empty(traits: Option<Value>) -> Value {
 pub fn metadata(value: Option<Value>) -> Option<Value> {
     value.filter(|v| !v.is_null())
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+    use time::macros::datetime;
+
+    use super::*;
+
+    fn password(config: Value) -> PasswordImport {
+        serde_json::from_value(json!({ "config": config })).unwrap()
+    }
+
+    #[test]
+    fn the_migration_hook_wins_then_the_clear_text_password_then_the_hash() {
+        let hash = "$md5$nMKuihunqT2jm0b8EBnEgQ==";
+        let plan = |config| PasswordPlan::of(&password(config)).unwrap();
+        assert!(matches!(
+            plan(
+                json!({"use_password_migration_hook": true, "password": "x", "hashed_password": hash})
+            ),
+            PasswordPlan::MigrationHook
+        ));
+        assert!(plan(json!({"password": "x", "hashed_password": hash})).is_plain());
+        assert!(matches!(
+            plan(json!({"password": "", "hashed_password": hash})),
+            PasswordPlan::Hashed(h) if h.expose() == hash
+        ));
+    }
+
+    #[test]
+    fn no_password_and_no_hash_is_an_unknown_hash_format() {
+        for config in [json!({}), json!(null), json!({"hashed_password": ""})] {
+            assert!(matches!(
+                PasswordPlan::of(&password(config)),
+                Err(BodyError::Hash(HashError::UnknownFormat))
+            ));
+        }
+        assert!(matches!(
+            PasswordPlan::of(&password(json!({"hashed_password": "$2a$10$short"}))),
+            Err(BodyError::Hash(HashError::Malformed { .. }))
+        ));
+    }
+
+    #[test]
+    fn oidc_links_need_provider_and_subject_and_are_kept_once() {
+        let import = |providers: Value| -> OidcImport {
+            serde_json::from_value(json!({"config": {"providers": providers}})).unwrap()
+        };
+        assert_eq!(
+            oidc_links(&import(json!([
+                {"provider": "github", "subject": "1"},
+                {"provider": "github", "subject": "1"},
+                {"provider": "google", "subject": "1"}
+            ])))
+            .unwrap(),
+            vec![("github".into(), "1".into()), ("google".into(), "1".into())]
+        );
+        assert!(oidc_links(&import(json!([{"provider": "github"}]))).is_err());
+        assert!(oidc_links(&import(json!([{"provider": "", "subject": "1"}]))).is_err());
+    }
+
+    #[test]
+    fn linking_adds_to_existing_links_without_repeating_them() {
+        let now = datetime!(2026-01-01 00:00 UTC);
+        let mut identity = Identity::new("default", json!({}), now);
+        identity.link_oidc(&[("github".into(), "1".into())], now);
+        identity.link_oidc(
+            &[
+                ("github".into(), "1".into()),
+                ("google".into(), "Two".into()),
+            ],
+            now,
+        );
+        identity.normalize(now);
+        let oidc = identity.credentials(CredentialsType::Oidc).unwrap();
+        assert_eq!(oidc.identifiers, vec!["github:1", "google:Two"]);
+        let providers = oidc.config["providers"].as_array().unwrap();
+        assert_eq!(providers.len(), 2);
+        assert_eq!(providers[1]["subject"], "Two");
+        assert_eq!(providers[1]["initial_access_token"], "");
+    }
+
+    #[test]
+    fn states_statuses_and_empty_values_parse_as_kratos_reads_them() {
+        assert_eq!(parse_state(None).unwrap(), None);
+        assert_eq!(parse_state(Some("")).unwrap(), None);
+        assert_eq!(
+            parse_state(Some("inactive")).unwrap(),
+            Some(IdentityState::Inactive)
+        );
+        assert!(matches!(
+            parse_state(Some("Active")),
+            Err(BodyError::InvalidState(_))
+        ));
+        assert_eq!(
+            parse_status(Some("sent")).unwrap(),
+            Some(VerificationStatus::Sent)
+        );
+        assert!(parse_status(Some("lost")).is_err());
+        assert_eq!(traits_or_empty(Some(Value::Null)), json!({}));
+        assert_eq!(metadata(Some(Value::Null)), None);
+    }
+
+    #[test]
+    fn imported_addresses_with_unknown_channels_are_dropped() {
+        let verifiable: Vec<VerifiableAddressImport> = serde_json::from_value(json!([
+            {"value": "a@b.co", "via": "email", "verified": true, "id": Uuid::nil(),
+             "created_at": "2020-01-01T00:00:00Z"},
+            {"value": "x", "via": "pigeon"}
+        ]))
+        .unwrap();
+        let (verifiable, recovery) = imported_addresses(verifiable, Vec::new()).unwrap();
+        assert_eq!(verifiable.len(), 1);
+        assert!(verifiable[0].verified);
+        assert!(recovery.is_empty());
+    }
+}

@@ -302,6 +302,10 @@ impl<'a> IdentityManager<'a> {
         id: IdentityId,
         body: UpdateIdentityBody,
     ) -> Result<Identity, ImportError> {
+        // Read first: an unknown identity is 404 whatever the body, as in Kratos, and no
+        // password is hashed for it.
+        let mut identity = self.store.get(id).await?;
+        let state = parse_state(body.state.as_deref())?;
         let credentials = body.credentials.clone().unwrap_or_default();
         let password = credentials
             .password
@@ -314,9 +318,6 @@ impl<'a> IdentityManager<'a> {
             .map(oidc_links)
             .transpose()?
             .unwrap_or_default();
-        let state = parse_state(body.state.as_deref())?;
-        // Read first, so an unknown identity is 404 before any password is hashed.
-        let mut identity = self.store.get(id).await?;
         let password = match password {
             Some(plan) => Some(self.password_config(plan).await?),
             None => None,
