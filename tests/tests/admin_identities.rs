@@ -1777,6 +1777,69 @@ async fn batch_with_the_sdk_creates_each_identity_on_its_own(backend: Backend) {
     );
 }
 
+async fn a_large_batch_writes_every_identity_once(backend: Backend) {
+    let app = spawn(backend).await;
+    let items: Vec<Value> = (0..60)
+        .map(|n| {
+            let mut create = person(&format!("bulk-{n:03}@example.org"));
+            create["credentials"] = if n % 20 == 0 {
+                json!({"password": {"config": {"password": format!("clear text {n}")}}})
+            } else {
+                json!({"password": {"config": {"hashed_password": VECTORS[3].hash}}})
+            };
+            json!({"create": create, "patch_id": uuid::Uuid::new_v4()})
+        })
+        .collect();
+    app.store_requests();
+    let answer = call(
+        &app,
+        Method::PATCH,
+        "/admin/identities",
+        Some(json!({"identities": items.clone()})),
+    )
+    .await;
+    assert_eq!(answer.status, 200);
+    assert_eq!(
+        app.store_requests(),
+        counts(0, 0, 0, 60),
+        "one write per identity"
+    );
+    assert_contract("patch", "/admin/identities", &answer);
+    let results = answer.body["identities"].as_array().unwrap();
+    for (item, result) in items.iter().zip(results) {
+        assert_eq!(result["action"], "create", "{result}");
+        assert_eq!(
+            result["patch_id"], item["patch_id"],
+            "results keep the request's order"
+        );
+    }
+    let listed = call(&app, Method::GET, "/admin/identities?page_size=500", None).await;
+    assert_eq!(ids_of(&listed.body).len(), 60);
+    let hashed = stored(&app, results[20]["identity"].as_str().unwrap()).await;
+    assert_eq!(
+        verify(&Secret::new("clear text 20"), &stored_hash(&hashed)),
+        Ok(true)
+    );
+    // Some of the same identities again: each is a conflict, and nothing more is stored.
+    let again = call(
+        &app,
+        Method::PATCH,
+        "/admin/identities",
+        Some(json!({"identities": items[..5]})),
+    )
+    .await;
+    assert!(
+        again.body["identities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["action"] == "error" && r["error"]["code"] == 409)
+    );
+    assert_eq!(again.body["identities"].as_array().unwrap().len(), 5);
+    let listed = call(&app, Method::GET, "/admin/identities?page_size=500", None).await;
+    assert_eq!(ids_of(&listed.body).len(), 60);
+}
+
 async fn batch_refuses_oversized_and_malformed_requests_as_a_whole(backend: Backend) {
     let app = spawn(backend).await;
     let too_many: Vec<Value> = (0..2001)
@@ -2207,6 +2270,7 @@ on_both_backends!(
     patch_verifies_and_unverifies_an_address,
     patch_refuses_protected_paths_and_bad_patches_without_changing_anything,
     batch_with_the_sdk_creates_each_identity_on_its_own,
+    a_large_batch_writes_every_identity_once,
     batch_refuses_oversized_and_malformed_requests_as_a_whole,
     delete_with_the_sdk_answers_204_and_frees_the_identifiers,
     delete_credentials_with_the_sdk_unlinks_one_oidc_provider,
