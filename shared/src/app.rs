@@ -9,8 +9,10 @@ use url::Url;
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::{Config, ConfigError, ConfigSource, DeliveryStrategy, Loaded};
 use crate::courier::{Channels, Courier, MessageRepository, RetryPolicy, TemplateError, Templates};
+use crate::crypto::Sealer;
 use crate::flow::csrf::CsrfTokens;
 use crate::hash::{HashError, PasswordHasher};
+use crate::identity::{IdentityManager, IdentityStore};
 use crate::schema::{LoadError, SchemaRegistry};
 use crate::session::{LogoutTokens, SessionManager, SessionSettings};
 use crate::store::dynamodb::DynamoTable;
@@ -38,6 +40,9 @@ pub struct App {
     /// Sessions: issuing, reading by token, AAL checks, logout tokens (keyed by
     /// `cookie_secrets`), and the session repository.
     pub sessions: SessionManager,
+    /// Seals the OIDC tokens kept in credentials (`initial_*_token`), keyed by the cipher
+    /// secrets; `include_credential=oidc` shows them opened.
+    pub credential_tokens: Sealer,
     /// The directory of the configuration file, for relative `file://` references.
     pub config_directory: Option<PathBuf>,
     /// Courier templates, loaded on first use (functions that never compose or send a
@@ -164,6 +169,7 @@ impl App {
                 SessionSettings::from_config(&config),
                 LogoutTokens::new(&cookie_secrets),
             ),
+            credential_tokens: Sealer::new("credential-token", &cipher_secrets),
             schemas,
             table,
             clock,
@@ -176,6 +182,31 @@ impl App {
             channels: tokio::sync::OnceCell::new(),
             config,
         })
+    }
+
+    /// The identity repository.
+    pub fn identities(&self) -> IdentityStore {
+        IdentityStore::new(self.table.clone(), self.clock.clone())
+    }
+
+    /// Identity management as the admin API performs it (create, import, replace, patch,
+    /// credential removal), over [`App::identities`].
+    pub fn identity_manager(&self) -> IdentityManager<'_> {
+        IdentityManager::new(
+            self.identities(),
+            &self.schemas,
+            &self.hasher,
+            self.clock.clone(),
+        )
+    }
+
+    /// Opens a token sealed with [`App::credential_tokens`] for display (`None` if it does
+    /// not open), in the shape identity views take.
+    pub fn open_credential_token(&self, sealed: &str) -> Option<String> {
+        self.credential_tokens
+            .open(sealed)
+            .ok()
+            .and_then(|plain| String::from_utf8(plain).ok())
     }
 
     /// The courier message repository.
