@@ -12,6 +12,7 @@ use crate::courier::{Channels, Courier, MessageRepository, RetryPolicy, Template
 use crate::flow::csrf::CsrfTokens;
 use crate::hash::{HashError, PasswordHasher};
 use crate::schema::{LoadError, SchemaRegistry};
+use crate::session::{LogoutTokens, SessionManager, SessionSettings};
 use crate::store::dynamodb::DynamoTable;
 use crate::store::sqlite::SqliteTable;
 use crate::store::{PageTokens, SharedTable, StoreError};
@@ -34,6 +35,9 @@ pub struct App {
     pub hasher: PasswordHasher,
     /// Anti-CSRF tokens for browser flows, keyed by `cookie_secrets`.
     pub csrf: CsrfTokens,
+    /// Sessions: issuing, reading by token, AAL checks, logout tokens (keyed by
+    /// `cookie_secrets`), and the session repository.
+    pub sessions: SessionManager,
     /// The directory of the configuration file, for relative `file://` references.
     pub config_directory: Option<PathBuf>,
     /// Courier templates, loaded on first use (functions that never compose or send a
@@ -154,6 +158,12 @@ impl App {
         Ok(App {
             page_tokens: PageTokens::new(&cipher_secrets),
             csrf: CsrfTokens::new(&cookie_secrets),
+            sessions: SessionManager::new(
+                table.clone(),
+                clock.clone(),
+                SessionSettings::from_config(&config),
+                LogoutTokens::new(&cookie_secrets),
+            ),
             schemas,
             table,
             clock,

@@ -16,6 +16,7 @@ pub mod ids;
 pub mod runtime;
 pub mod schema;
 pub mod secret;
+pub mod session;
 pub mod store;
 pub mod telemetry;
 #[cfg(any(test, feature = "testing"))]

@@ -237,6 +237,22 @@ impl Config {
                 ));
             }
         }
+        if !self.session.whoami.tokenizer.templates.is_empty() {
+            warnings.push(
+                "session.whoami.tokenizer.templates: session tokenization (JWT) is not implemented; \
+                 `tokenize_as` is answered with 400"
+                    .into(),
+            );
+        }
+        if !matches!(
+            self.session.whoami.required_aal.as_str(),
+            "aal1" | "highest_available"
+        ) {
+            warnings.push(format!(
+                "session.whoami.required_aal `{}` is not `aal1` or `highest_available`; using `highest_available`",
+                self.session.whoami.required_aal
+            ));
+        }
         Ok(())
     }
 
@@ -906,14 +922,25 @@ impl Default for SessionCookie {
 pub struct Whoami {
     /// `aal1` or `highest_available`.
     pub required_aal: String,
+    pub tokenizer: Tokenizer,
 }
 
 impl Default for Whoami {
     fn default() -> Self {
         Self {
             required_aal: "highest_available".into(),
+            tokenizer: Tokenizer::default(),
         }
     }
+}
+
+/// `session.whoami.tokenizer`: templates `tokenize_as` may name. Session-to-JWT
+/// tokenization is not implemented: a configured template is accepted (with a warning)
+/// but `tokenize_as` naming it answers 400, as an unknown template does.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Tokenizer {
+    pub templates: BTreeMap<String, Value>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

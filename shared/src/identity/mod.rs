@@ -30,6 +30,7 @@ pub use model::{
     ImportedRecoveryAddress, ImportedVerifiableAddress, RecoveryAddress, VerifiableAddress,
     VerificationStatus, oidc_identifier,
 };
+pub(crate) use store::decode_identity as decode_identity_item;
 pub use store::{
     DEFAULT_PAGE_SIZE, IdentifierClaim, IdentityPage, IdentityStore, ListQuery,
     MAX_CLAIM_VALUE_BYTES, MAX_CLAIMS, MAX_DOCUMENT_BYTES, MAX_IDS_FILTER, MAX_PAGE_SIZE,

@@ -759,7 +759,7 @@ fn identity_item(identity: &Identity, version: u64) -> Result<Item, IdentityErro
         .with_version(version))
 }
 
-fn decode_identity(item: Item) -> Result<Identity, StoreError> {
+pub(crate) fn decode_identity(item: Item) -> Result<Identity, StoreError> {
     if item.kind != kind::IDENTITY {
         return Err(StoreError::Corrupt(format!(
             "{:?} is a `{}`, not an identity",
