@@ -12,7 +12,9 @@ use tokio::net::TcpListener;
 pub fn public_router(state: AppState) -> Router {
     let router = Router::new()
         .merge(fn_metadata::router(state.clone()))
-        .merge(fn_schemas::router(state.clone()));
+        .merge(fn_schemas::router(state.clone()))
+        .merge(fn_sessions::router(state.clone()))
+        .merge(fn_self_service::router(state.clone()));
     let router = finish_router(router);
     match cors_layer(&state.config.serve.public.cors) {
         Some(cors) => router.layer(cors),
@@ -24,7 +26,10 @@ pub fn public_router(state: AppState) -> Router {
 pub fn admin_router(state: AppState) -> Router {
     let router = Router::new()
         .merge(fn_metadata::router(state.clone()))
-        .merge(fn_admin_courier::router(state.clone()));
+        .merge(fn_admin_courier::router(state.clone()))
+        .merge(fn_admin_sessions::router(state.clone()))
+        // API Gateway routes these to `admin-identities`, which merges this router too.
+        .merge(fn_admin_sessions::identity_sessions_router(state.clone()));
     finish_router(router)
 }
 

@@ -26,11 +26,17 @@ async fn state() -> kratos_core::app::AppState {
     )
 }
 
-async fn invoke(router: axum::Router, event_file: &str) -> (u16, Value) {
+fn event_text(event_file: &str) -> String {
     let path = blackbox::repository_root().join("events").join(event_file);
-    let text = std::fs::read_to_string(&path).unwrap();
-    let request =
-        lambda_http::request::from_str(&text).unwrap_or_else(|e| panic!("{event_file}: {e}"));
+    std::fs::read_to_string(&path).unwrap()
+}
+
+async fn invoke(router: axum::Router, event_file: &str) -> (u16, Value) {
+    invoke_text(router, &event_text(event_file), event_file).await
+}
+
+async fn invoke_text(router: axum::Router, text: &str, what: &str) -> (u16, Value) {
+    let request = lambda_http::request::from_str(text).unwrap_or_else(|e| panic!("{what}: {e}"));
     let router = kratos_core::http::finish_router(router);
     let request = request.map(|body| axum::body::Body::from(body.to_vec()));
     let response = router.oneshot(request).await.unwrap();
@@ -80,4 +86,60 @@ async fn admin_courier_events_are_answered() {
     let (status, body) = invoke(router, "admin-courier-get-unknown.json").await;
     assert_eq!(status, 404);
     assert_response("get", "/admin/courier/messages/{id}", 404, &body);
+}
+
+#[tokio::test]
+async fn sessions_events_are_answered() {
+    use kratos_core::identity::{CredentialsType, Identity, IdentityStore};
+    use kratos_core::session::{AuthenticationMethod, DeviceInfo};
+
+    let state = state().await;
+    let router = fn_sessions::router(state.clone());
+    let (status, body) = invoke(router.clone(), "sessions-whoami.json").await;
+    assert_eq!(status, 401);
+    assert_response("get", "/sessions/whoami", 401, &body);
+    assert_eq!(body["error"]["id"], "session_inactive");
+
+    // API Gateway delivers browser cookies in `cookies`, not in a `cookie` header.
+    let now = state.clock.now();
+    let mut identity = Identity::new(
+        "default",
+        serde_json::json!({"email": "l@example.com"}),
+        now,
+    );
+    identity.validate(&state.schemas, now).unwrap();
+    IdentityStore::new(state.table.clone(), state.clock.clone())
+        .create(&mut identity)
+        .await
+        .unwrap();
+    let issued = state
+        .sessions
+        .issue(
+            &identity,
+            AuthenticationMethod::first_factor(CredentialsType::Password, now),
+            DeviceInfo::default(),
+        )
+        .await
+        .unwrap();
+    let mut event: Value = serde_json::from_str(&event_text("sessions-whoami.json")).unwrap();
+    event["headers"]
+        .as_object_mut()
+        .unwrap()
+        .remove("x-session-token");
+    event["cookies"] = serde_json::json!([
+        "theme=dark",
+        format!("ory_kratos_session={}", issued.token.expose())
+    ]);
+    let (status, body) = invoke_text(router, &event.to_string(), "whoami with a cookie").await;
+    assert_eq!(status, 200, "{body}");
+    assert_response("get", "/sessions/whoami", 200, &body);
+    assert_eq!(body["identity"]["id"], identity.id.to_string());
+}
+
+#[tokio::test]
+async fn admin_sessions_events_are_answered() {
+    let router = fn_admin_sessions::router(state().await);
+    let (status, body) = invoke(router, "admin-sessions-list.json").await;
+    assert_eq!(status, 200);
+    assert_response("get", "/admin/sessions", 200, &body);
 }

@@ -341,6 +341,110 @@ pub fn aal2_required(public_base: &Url, return_to: Option<&str>) -> ApiError {
     .with_extra("redirect_browser_to", Value::String(target))
 }
 
+/// Parses the `active` filter as Go's `strconv.ParseBool` does (`1`, `t`, `TRUE`, `0`,
+/// `false`, ...); empty or absent means no filter. Anything else is Kratos's 400.
+pub fn parse_active(raw: Option<&str>) -> Result<Option<bool>, ApiError> {
+    match raw {
+        None | Some("") => Ok(None),
+        Some("1" | "t" | "T" | "true" | "TRUE" | "True") => Ok(Some(true)),
+        Some("0" | "f" | "F" | "false" | "FALSE" | "False") => Ok(Some(false)),
+        Some(_) => Err(ApiError::bad_request("could not parse parameter active")),
+    }
+}
+
+/// Which parts of a session an admin read shows (`expand=identity`, `expand=devices`,
+/// case-insensitive, repeatable).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SessionExpand {
+    pub identity: bool,
+    pub devices: bool,
+}
+
+impl SessionExpand {
+    /// Everything: what the session endpoints of the identity itself show.
+    pub const ALL: SessionExpand = SessionExpand {
+        identity: true,
+        devices: true,
+    };
+
+    /// Reads every `expand` parameter of a query. An unknown value is Kratos's 400.
+    pub fn from_query(pairs: &[(String, String)]) -> Result<Self, ApiError> {
+        let mut expand = SessionExpand::default();
+        for (key, value) in pairs {
+            if key != "expand" {
+                continue;
+            }
+            match value.to_ascii_lowercase().as_str() {
+                "identity" => expand.identity = true,
+                "devices" => expand.devices = true,
+                _ => {
+                    return Err(ApiError::bad_request(format!(
+                        "Could not parse expand option: {value}"
+                    )));
+                }
+            }
+        }
+        Ok(expand)
+    }
+}
+
+/// The most sessions Kratos lets the legacy `page`/`per_page` parameters enumerate.
+pub const LEGACY_PAGINATION_LIMIT: usize = 1000;
+
+/// Where a session listing starts and how much it returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListingPage {
+    pub size: usize,
+    /// From a `page_token` sealed under the listing's scope.
+    pub cursor: Option<crate::store::PageCursor>,
+    /// From Kratos's legacy `page` (zero-based pages of `size`).
+    pub skip: usize,
+}
+
+/// Reads `page_size`/`page_token` (keyset, preferred) or the legacy `per_page`/`page`.
+/// A `page_token` of `1` (the contract's documented default) means the first page.
+/// Fails with 400 for a bad size, a token that does not open under `scope`, or a legacy
+/// page beyond [`LEGACY_PAGINATION_LIMIT`] sessions.
+pub fn listing_page(
+    app: &App,
+    params: &crate::http::pagination::PageParams,
+    max_size: usize,
+    scope: &str,
+) -> Result<ListingPage, ApiError> {
+    let size = params.size(max_size)?;
+    let token = params.token().filter(|t| *t != "1");
+    if let Some(token) = token {
+        let cursor = app.page_tokens.open(scope, token)?;
+        return Ok(ListingPage {
+            size,
+            cursor: Some(cursor),
+            skip: 0,
+        });
+    }
+    let skip = match params.page.as_deref().filter(|p| !p.is_empty()) {
+        None => 0,
+        Some(page) => {
+            let page: usize = page
+                .trim()
+                .parse()
+                .map_err(|_| ApiError::bad_request("page must be a non-negative integer"))?;
+            let skip = page.saturating_mul(size);
+            if skip > LEGACY_PAGINATION_LIMIT {
+                return Err(ApiError::bad_request(format!(
+                    "Legacy pagination is not supported for enumerating over {LEGACY_PAGINATION_LIMIT} \
+                     items. Please switch to using page_token and page_size."
+                )));
+            }
+            skip
+        }
+    };
+    Ok(ListingPage {
+        size,
+        cursor: None,
+        skip,
+    })
+}
+
 impl From<SessionError> for ApiError {
     fn from(err: SessionError) -> Self {
         match err {

@@ -274,6 +274,21 @@ impl IdentityStore {
     /// Nothing is written on failure.
     #[instrument(skip_all, fields(identity.id = %identity.id, version = identity.version))]
     pub async fn update(&self, identity: &mut Identity) -> Result<(), IdentityError> {
+        self.update_with(identity, Vec::new()).await
+    }
+
+    /// [`IdentityStore::update`] with more writes in the same atomic write (the session a
+    /// login issues, the flow a settings change completes), so that they happen together
+    /// or not at all.
+    ///
+    /// Requests: 1 `TransactWriteItems`. Fails as `update` does; a failed condition of one
+    /// of `extra` is `Store(ConditionFailed { index })` with the index within `extra`.
+    #[instrument(skip_all, fields(identity.id = %identity.id, version = identity.version, extra = extra.len()))]
+    pub async fn update_with(
+        &self,
+        identity: &mut Identity,
+        extra: Vec<WriteOp>,
+    ) -> Result<(), IdentityError> {
         if identity.version == 0 {
             return Err(IdentityError::NotFound(identity.id));
         }
@@ -302,14 +317,16 @@ impl IdentityStore {
             ops.push(release(claim, identity.id));
             meaning.push(Op::Release(claim.clone()));
         }
-        if ops.len() > MAX_WRITE_OPS {
+        if ops.len() + extra.len() > MAX_WRITE_OPS {
             return Err(IdentityError::TooLarge(format!(
                 "the change needs {} writes; one atomic write holds at most {MAX_WRITE_OPS}",
-                ops.len()
+                ops.len() + extra.len()
             )));
         }
         loop {
-            match self.write(ops.clone()).await {
+            let mut attempt = ops.clone();
+            attempt.extend(extra.iter().cloned());
+            match self.write(attempt).await {
                 Ok(()) => {
                     identity.version += 1;
                     identity.stored_claims = Some(claims);
@@ -322,6 +339,11 @@ impl IdentityStore {
                         warn!(%claim, "a claim the stored document lists was not held; skipping its release");
                         ops.remove(index);
                         meaning.remove(index);
+                    }
+                    None => {
+                        return Err(IdentityError::Store(StoreError::ConditionFailed {
+                            index: index - meaning.len(),
+                        }));
                     }
                     _ => {
                         return Err(match self.read(identity.id).await? {

@@ -210,6 +210,32 @@ fn item(digest: &str, record: &Record, flow_expires_at: OffsetDateTime) -> Item 
     .expiring_at((flow_expires_at + RETENTION).unix_timestamp())
 }
 
+/// For a flow that completes with `issued`: the write that binds the session to the flow's
+/// exchange, if the flow was started with one (its digest is in the flow's internal
+/// state). Requests: 1 GetItem when it was; none otherwise.
+pub async fn bind_op_for_flow(
+    app: &crate::app::App,
+    internal: &serde_json::Map<String, Value>,
+    flow_expires_at: OffsetDateTime,
+    issued: &crate::session::IssuedSession,
+) -> Result<Option<WriteOp>, super::SubmitError> {
+    let Some(digest) = internal.get(INTERNAL_FIELD).and_then(Value::as_str) else {
+        return Ok(None);
+    };
+    TokenExchanges::new(app.table.clone(), &app.exchange_sealer)
+        .bind_op(
+            digest,
+            issued.session.id,
+            &Secret::new(issued.token.expose()),
+            flow_expires_at,
+        )
+        .await
+        .map_err(|e| match e {
+            ExchangeError::Store(store) => super::SubmitError::Store(store),
+            other => super::SubmitError::Internal(anyhow::Error::new(other)),
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;

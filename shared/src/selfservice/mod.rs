@@ -36,6 +36,7 @@ use crate::app::App;
 use crate::flow::csrf::CsrfError;
 use crate::flow::{FlowError, FlowExpired};
 use crate::identity::IdentityError;
+use crate::session::{DeviceInfo, SessionError};
 use crate::store::StoreError;
 use crate::schema::Violation;
 use crate::ui::schema_nodes::flatten;
@@ -90,16 +91,30 @@ pub struct SubmitContext<'a> {
     /// Whether the client is a script wanting JSON rather than redirects.
     pub wants_json: bool,
     /// Where the request came from, for sessions' device records.
-    pub client: ClientInfo,
+    pub device: DeviceInfo,
     /// The anti-CSRF token for any browser form this request renders ("" for API flows).
     pub form_csrf_token: String,
 }
 
-/// The client's address and user agent, as seen by the edge.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ClientInfo {
-    pub ip_address: Option<String>,
-    pub user_agent: Option<String>,
+/// Where a new flow comes from: the request that starts it (or the expired flow it
+/// replaces).
+#[derive(Debug, Clone, Copy)]
+pub struct NewFlowContext<'a> {
+    pub app: &'a App,
+    pub flow_type: crate::flow::FlowType,
+    /// The URL that started the flow (`request_url`; its `return_to` is checked).
+    pub request_url: &'a str,
+    pub public_base: &'a Url,
+    pub now: OffsetDateTime,
+    /// The form's anti-CSRF token ("" for API flows).
+    pub csrf_token: &'a str,
+}
+
+/// The session a request presents, with its identity (read by the edge).
+#[derive(Debug, Clone)]
+pub struct CurrentSession {
+    pub session: crate::session::Session,
+    pub identity: crate::identity::Identity,
 }
 
 /// Why a submission did not complete.
@@ -124,6 +139,9 @@ pub enum SubmitError {
     /// The identity is not active: 401.
     #[error("the identity is disabled")]
     IdentityDisabled,
+    /// `aal=aal2` was asked for without a session: 401 `session_aal1_required`.
+    #[error("a session is required for a higher assurance level")]
+    Aal1Required,
     /// No valid session, where one is needed: 401 `session_inactive`.
     #[error("no active session")]
     NoActiveSession,
@@ -177,10 +195,7 @@ impl From<IdentityError> for SubmitError {
             IdentityError::Validation(violations) => SubmitError::Form(
                 violations
                     .iter()
-                    .map(|v| FieldMessage {
-                        field: Some(v.field_name()),
-                        message: text::from_violation(v, None),
-                    })
+                    .map(|v| FieldMessage::on(v.field_name(), text::from_violation(v, None)))
                     .collect(),
             ),
             IdentityError::Conflict { .. } => {
@@ -190,6 +205,18 @@ impl From<IdentityError> for SubmitError {
                 SubmitError::form(text::validation_generic(&reason))
             }
             IdentityError::Store(store) => SubmitError::Store(store),
+            other => SubmitError::Internal(anyhow::Error::new(other)),
+        }
+    }
+}
+
+impl From<SessionError> for SubmitError {
+    fn from(err: SessionError) -> Self {
+        match err {
+            SessionError::IdentityDisabled(_) => SubmitError::IdentityDisabled,
+            SessionError::NoActiveSession { .. } => SubmitError::NoActiveSession,
+            SessionError::Store(store) => SubmitError::Store(store),
+            SessionError::Stale(_) => SubmitError::Conflict,
             other => SubmitError::Internal(anyhow::Error::new(other)),
         }
     }
@@ -213,8 +240,8 @@ pub fn show_messages(ui: &mut UiContainer, messages: Vec<FieldMessage>, sort: &S
     ui.reset_messages(&[]);
     for FieldMessage { field, message } in messages {
         match field {
-            Some(field) => ui.add_message_to(&field, message),
-            None => ui.add_message(message),
+            Some(field) => ui.add_message_to(&field, *message),
+            None => ui.add_message(*message),
         }
     }
     ui.sort_nodes(sort);
@@ -256,7 +283,7 @@ pub fn violation_messages(violations: &[Violation], traits: &Value) -> Vec<Field
         .iter()
         .map(|v| FieldMessage {
             field: Some(v.field_name()).filter(|f| !f.is_empty()),
-            message: text::from_violation(v, Some(&document)),
+            message: Box::new(text::from_violation(v, Some(&document))),
         })
         .collect()
 }

@@ -1,7 +1,7 @@
 //! The `profile` method: the first step of two-step registration (traits before
 //! credentials) and changing traits in settings.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::app::App;
 use crate::config::Config;
@@ -12,8 +12,9 @@ use crate::selfservice::registration::{
     RegisterStep, RegistrationFlow, RegistrationStrategy, STEP_ONE_NODES, STEP_TWO_NODES,
     step_nodes, two_steps,
 };
+use crate::selfservice::settings::{SettingsFlow, SettingsStrategy, is_privileged, pause};
 use crate::selfservice::{
-    SubmitContext, SubmitError, Submission, restore_traits, submitted_traits,
+    CurrentSession, SubmitContext, SubmitError, Submission, restore_traits, submitted_traits,
 };
 use crate::ui::{InputType, UiNode, UiNodeGroup, method_button, text, trait_nodes};
 
@@ -162,4 +163,110 @@ fn show_traits_step(
     ui.nodes = nodes;
     ui.update_values_from_json(&traits, "traits", UiNodeGroup::Default);
     Ok(RegisterStep::ShowForm)
+}
+
+#[async_trait::async_trait]
+impl SettingsStrategy for ProfileStrategy {
+    fn id(&self) -> &'static str {
+        Self::METHOD
+    }
+
+    fn group(&self) -> UiNodeGroup {
+        UiNodeGroup::Profile
+    }
+
+    fn enabled(&self, config: &Config) -> bool {
+        config.selfservice.methods.profile.enabled
+    }
+
+    fn populate(&self, app: &App, identity: &Identity, flow: &mut SettingsFlow, csrf_token: &str) {
+        let schema = app
+            .schemas
+            .get(&identity.schema_id)
+            .unwrap_or_else(|| app.schemas.default_schema());
+        let ui = &mut flow.common.ui;
+        for node in trait_nodes(schema, UiNodeGroup::Profile) {
+            ui.upsert(node);
+        }
+        ui.set_csrf(csrf_token);
+        ui.update_values_from_json(&identity.traits, "traits", UiNodeGroup::Profile);
+        ui.append(method_button(
+            Self::METHOD,
+            UiNodeGroup::Profile,
+            text::label_save(),
+        ));
+    }
+
+    async fn update(
+        &self,
+        ctx: &SubmitContext<'_>,
+        stored: &mut StoredFlow<SettingsFlow>,
+        submission: &Submission,
+        current: &CurrentSession,
+        identity: &mut Identity,
+    ) -> Result<(), SubmitError> {
+        if submission.method() != Some(Self::METHOD) {
+            return Err(SubmitError::NotResponsible);
+        }
+        let traits = match submission.optional_object("traits") {
+            Ok(Some(traits)) => Value::Object(traits.clone()),
+            Ok(None) => {
+                return Err(SubmitError::field("traits", text::validation_required("traits")));
+            }
+            Err(message) => return Err(message.into()),
+        };
+        stored.flow.common.transient_payload = submission.transient_payload()?;
+        ctx.csrf.enforce()?;
+        let ui = &mut stored.flow.common.ui;
+        ui.nodes.retain(|n| !n.id().starts_with("traits."));
+        let schema = ctx
+            .app
+            .schemas
+            .get(&identity.schema_id)
+            .unwrap_or_else(|| ctx.app.schemas.default_schema());
+        for node in trait_nodes(schema, UiNodeGroup::Profile) {
+            ui.upsert(node);
+        }
+        ui.update_values_from_json(&traits, "traits", UiNodeGroup::Profile);
+        let original = identity.clone();
+        identity.traits = traits.clone();
+        identity.validate(&ctx.app.schemas, ctx.now)?;
+        if changes_protected_fields(&original, identity) && !is_privileged(ctx.app, current, ctx.now)
+        {
+            if stored.flow.common.flow_type == FlowType::Browser && !ctx.wants_json {
+                pause(stored, Self::METHOD, json!({ "traits": traits }), ctx.now);
+            }
+            return Err(SubmitError::RefreshRequired);
+        }
+        Ok(())
+    }
+
+    async fn resume(
+        &self,
+        ctx: &SubmitContext<'_>,
+        data: &Value,
+        identity: &mut Identity,
+    ) -> Result<(), SubmitError> {
+        identity.traits = data.get("traits").cloned().unwrap_or(Value::Null);
+        identity.validate(&ctx.app.schemas, ctx.now)?;
+        Ok(())
+    }
+}
+
+/// Whether an identity change touches what Kratos protects: credential identifiers and
+/// verifiable addresses.
+fn changes_protected_fields(original: &Identity, updated: &Identity) -> bool {
+    let identifiers = |i: &Identity| {
+        i.credentials
+            .iter()
+            .map(|(t, c)| (*t, c.identifiers.clone()))
+            .collect::<Vec<_>>()
+    };
+    let addresses = |i: &Identity| {
+        i.verifiable_addresses
+            .iter()
+            .map(|a| (a.via, a.value.clone()))
+            .collect::<Vec<_>>()
+    };
+    identifiers(original) != identifiers(updated) || addresses(original) != addresses(updated)
 }

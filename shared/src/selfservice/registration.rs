@@ -11,12 +11,14 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use time::OffsetDateTime;
 use url::Url;
 use uuid::Uuid;
 
 use super::hooks::{Hook, StartedVerification, after_hooks};
-use super::{ContinueWith, FieldMessage, SubmitContext, SubmitError, Submission, show_messages};
+use super::{
+    ContinueWith, FieldMessage, NewFlowContext, SubmitContext, SubmitError, Submission,
+    show_messages,
+};
 use crate::app::App;
 use crate::config::Config;
 use crate::flow::return_to::ReturnToPolicy;
@@ -24,6 +26,7 @@ use crate::flow::store::{FlowDocument, FlowStore, StoredFlow};
 use crate::flow::{FlowCommon, FlowError, FlowKind, FlowType};
 use crate::identity::{CredentialsType, Identity, IdentityError, IdentityStore};
 use crate::ids::IdentityId;
+use crate::session::{AuthenticationMethod, IssuedSession};
 use crate::store::WriteOp;
 use crate::ui::{SortOptions, UiNode, UiNodeGroup, text};
 
@@ -123,14 +126,15 @@ pub fn sort_options(app: &App) -> SortOptions {
 ///
 /// Fails with `Disabled` when registration is off, and with `ReturnTo` when the request
 /// URL's `return_to` is not allowed.
-pub fn new_flow(
-    app: &App,
-    flow_type: FlowType,
-    request_url: &str,
-    public_base: &Url,
-    now: OffsetDateTime,
-    csrf_token: &str,
-) -> Result<StoredFlow<RegistrationFlow>, SubmitError> {
+pub fn new_flow(origin: &NewFlowContext<'_>) -> Result<StoredFlow<RegistrationFlow>, SubmitError> {
+    let NewFlowContext {
+        app,
+        flow_type,
+        request_url,
+        public_base,
+        now,
+        csrf_token,
+    } = *origin;
     let config = &app.config;
     if !config.selfservice.flows.registration.enabled {
         return Err(FlowError::Disabled {
@@ -212,7 +216,7 @@ pub struct Registered {
     pub flow: StoredFlow<RegistrationFlow>,
     pub identity: Identity,
     /// The session the `session` hook issued, if it is configured.
-    pub session: Option<super::login::IssuedSession>,
+    pub session: Option<IssuedSession>,
     pub continue_with: Vec<ContinueWith>,
     /// Where a browser goes next (`return_to`, the method's or flow's default, or the
     /// verification UI when `show_verification_ui` asks for it).
@@ -229,6 +233,9 @@ pub async fn submit(
     let app = ctx.app;
     if stored.flow.common.is_expired(ctx.now) {
         return Err(replace_expired(ctx, &stored).await);
+    }
+    if let Some(message) = submission.body_error_message() {
+        return show_form_error(ctx, stored, vec![message]).await;
     }
     let mut identity = Identity::new(
         app.schemas.default_id(),
@@ -292,14 +299,14 @@ async fn save(
 /// the error that names it.
 async fn replace_expired(ctx: &SubmitContext<'_>, old: &StoredFlow<RegistrationFlow>) -> SubmitError {
     let common = &old.flow.common;
-    let replacement = new_flow(
-        ctx.app,
-        common.flow_type,
-        &common.request_url,
-        &ctx.public_base,
-        ctx.now,
-        &ctx.form_csrf_token,
-    );
+    let replacement = new_flow(&NewFlowContext {
+        app: ctx.app,
+        flow_type: common.flow_type,
+        request_url: &common.request_url,
+        public_base: &ctx.public_base,
+        now: ctx.now,
+        csrf_token: &ctx.form_csrf_token,
+    });
     let mut replacement = match replacement {
         Ok(flow) => flow,
         Err(error) => return error,
@@ -341,21 +348,22 @@ async fn complete(
     let mut return_to =
         policy.resolve_with_default(stored.flow.common.return_to.as_deref(), &default_return)?;
 
-    let session = if hooks.contains(&Hook::Session) {
-        Some(super::login::IssuedSession::for_identity(
-            ctx,
-            &identity,
-            method,
-        )?)
+    let mut session = if hooks.contains(&Hook::Session) {
+        let method = AuthenticationMethod::first_factor(method, ctx.now);
+        Some(app.sessions.prepare(&identity, method, ctx.device.clone())?)
     } else {
         None
     };
     let mut extra: Vec<WriteOp> = Vec::new();
-    if let Some(session) = &session {
-        extra.push(session.create_op(app)?);
-        if let Some(op) =
-            super::login::exchange_bind_op(ctx, &stored.internal, &stored.flow.common, session)
-                .await?
+    if let Some(issued) = &session {
+        extra.push(app.sessions.store().create_op(&issued.session)?);
+        if let Some(op) = super::exchange::bind_op_for_flow(
+            app,
+            &stored.internal,
+            stored.flow.common.expires_at,
+            issued,
+        )
+        .await?
         {
             extra.push(op);
         }
@@ -368,6 +376,9 @@ async fn complete(
             return show_form_error(ctx, stored, vec![FieldMessage::form(message)]).await;
         }
         Err(other) => return Err(other.into()),
+    }
+    if let Some(issued) = &mut session {
+        app.sessions.store().created(&mut issued.session);
     }
     tracing::info!(identity.id = %identity.id, method = method.as_str(), "a new identity registered");
 

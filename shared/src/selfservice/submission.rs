@@ -35,21 +35,22 @@ pub enum BodyError {
 #[derive(Debug, Clone, PartialEq)]
 pub struct FieldMessage {
     pub field: Option<String>,
-    pub message: UiText,
+    /// Boxed: results carrying a message stay small.
+    pub message: Box<UiText>,
 }
 
 impl FieldMessage {
     pub fn on(field: impl Into<String>, message: UiText) -> Self {
         Self {
             field: Some(field.into()),
-            message,
+            message: Box::new(message),
         }
     }
 
     pub fn form(message: UiText) -> Self {
         Self {
             field: None,
-            message,
+            message: Box::new(message),
         }
     }
 }
@@ -58,11 +59,34 @@ impl FieldMessage {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Submission {
     body: Map<String, Value>,
+    /// Why the body could not be read, if it could not; the flow reports it on the form.
+    error: Option<BodyError>,
 }
 
 impl Submission {
     pub fn new(body: Map<String, Value>) -> Self {
-        Self { body }
+        Self { body, error: None }
+    }
+
+    /// A body that could not be read: every flow answers it with a generic message on
+    /// its form (4000001), as Kratos does for undecodable payloads.
+    pub fn unreadable(error: BodyError) -> Self {
+        Self {
+            body: Map::new(),
+            error: Some(error),
+        }
+    }
+
+    /// Why the body could not be read, if it could not.
+    pub fn body_error(&self) -> Option<&BodyError> {
+        self.error.as_ref()
+    }
+
+    /// The body-level error as the form message to show, if any.
+    pub fn body_error_message(&self) -> Option<FieldMessage> {
+        self.error
+            .as_ref()
+            .map(|e| FieldMessage::form(text::validation_generic(&e.to_string())))
     }
 
     /// A JSON body; it must be an object.
@@ -71,7 +95,7 @@ impl Submission {
             return Ok(Self::default());
         }
         match serde_json::from_slice::<Value>(bytes) {
-            Ok(Value::Object(body)) => Ok(Self { body }),
+            Ok(Value::Object(body)) => Ok(Self::new(body)),
             Ok(_) => Err(BodyError::NotAnObject),
             Err(e) => Err(BodyError::MalformedJson(e.to_string())),
         }
@@ -133,7 +157,7 @@ impl Submission {
             insert_path(&mut body, &segments, value, append)
                 .map_err(|e| BodyError::MalformedForm(format!("field `{key}`: {e}")))?;
         }
-        Ok(Self { body })
+        Ok(Self::new(body))
     }
 
     pub fn body(&self) -> &Map<String, Value> {
