@@ -160,7 +160,7 @@ pub fn flow_link(
 
 /// The identity as templates see it (`{{ .Identity.traits.email }}`): the admin view,
 /// without credentials.
-pub fn identity_for_templates(app: &App, public_base: &Url, identity: &Identity) -> Value {
+pub fn identity_for_templates(public_base: &Url, identity: &Identity) -> Value {
     let schema_url = crate::schema::schema_url(public_base, &identity.schema_id);
     serde_json::to_value(identity.view(schema_url, &ViewOptions::admin())).unwrap_or(Value::Null)
 }

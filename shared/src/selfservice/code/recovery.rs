@@ -56,14 +56,14 @@ impl RecoveryStrategy for CodeStrategy {
         stored.flow.common.transient_payload = payload;
         let email = match submitted_email(submission) {
             Ok(email) => email,
-            Err(message) => return Err(self.refuse(ctx, stored, submission, message)),
+            Err(message) => return Err(self.refuse_recovery(ctx, stored, submission, message)),
         };
         if !skips_csrf(stored)
             && let Err(error) = ctx.csrf.enforce()
         {
             return Err(match error {
                 SubmitError::Form(mut messages) if !messages.is_empty() => {
-                    self.refuse(ctx, stored, submission, messages.remove(0))
+                    self.refuse_recovery(ctx, stored, submission, messages.remove(0))
                 }
                 other => other,
             });
@@ -105,7 +105,7 @@ impl RecoveryStrategy for CodeStrategy {
         }
         let Some(email) = email else {
             let message = FieldMessage::on("email", text::validation_required("email"));
-            return Err(self.refuse(ctx, stored, submission, message));
+            return Err(self.refuse_recovery(ctx, stored, submission, message));
         };
         let flow = &mut stored.flow;
         let mut ui = UiContainer::new(action_url(&ctx.public_base, FlowKind::Recovery, flow.common.id));
@@ -124,7 +124,7 @@ impl RecoveryStrategy for CodeStrategy {
 }
 
 impl CodeStrategy {
-    fn refuse(
+    fn refuse_recovery(
         &self,
         ctx: &SubmitContext<'_>,
         stored: &mut StoredFlow<RecoveryFlow>,

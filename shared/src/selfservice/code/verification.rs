@@ -71,7 +71,7 @@ impl VerificationStrategy for CodeStrategy {
         stored.flow.common.transient_payload = payload;
         let email = match submitted_email(submission) {
             Ok(email) => email,
-            Err(message) => return Err(self.refuse(ctx, stored, submission, message)),
+            Err(message) => return Err(self.refuse_verification(ctx, stored, submission, message)),
         };
         match stored.flow.common.state {
             FlowState::PassedChallenge => {
@@ -107,12 +107,12 @@ impl VerificationStrategy for CodeStrategy {
         }
         let Some(email) = email else {
             let message = FieldMessage::on("email", text::validation_required("email"));
-            return Err(self.refuse(ctx, stored, submission, message));
+            return Err(self.refuse_verification(ctx, stored, submission, message));
         };
         if let Err(error) = ctx.csrf.enforce() {
             return Err(match error {
                 SubmitError::Form(mut messages) if !messages.is_empty() => {
-                    self.refuse(ctx, stored, submission, messages.remove(0))
+                    self.refuse_verification(ctx, stored, submission, messages.remove(0))
                 }
                 other => other,
             });
@@ -128,7 +128,7 @@ impl VerificationStrategy for CodeStrategy {
 
 impl CodeStrategy {
     /// Puts the submitted address back into the form before the messages are shown.
-    fn refuse(
+    fn refuse_verification(
         &self,
         ctx: &SubmitContext<'_>,
         stored: &mut StoredFlow<VerificationFlow>,

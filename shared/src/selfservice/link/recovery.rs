@@ -60,7 +60,7 @@ impl RecoveryStrategy for LinkStrategy {
         stored.flow.common.transient_payload = payload;
         let email = match submitted_email(submission) {
             Ok(email) => email,
-            Err(message) => return Err(self.refuse(ctx, stored, submission, message)),
+            Err(message) => return Err(self.refuse_recovery(ctx, stored, submission, message)),
         };
         match stored.flow.common.state {
             FlowState::ChooseMethod | FlowState::SentEmail => {}
@@ -87,12 +87,12 @@ impl RecoveryStrategy for LinkStrategy {
         }
         let Some(email) = email else {
             let message = FieldMessage::on("email", text::validation_required("email"));
-            return Err(self.refuse(ctx, stored, submission, message));
+            return Err(self.refuse_recovery(ctx, stored, submission, message));
         };
         if let Err(error) = ctx.csrf.enforce() {
             return Err(match error {
                 SubmitError::Form(mut messages) if !messages.is_empty() => {
-                    self.refuse(ctx, stored, submission, messages.remove(0))
+                    self.refuse_recovery(ctx, stored, submission, messages.remove(0))
                 }
                 other => other,
             });
@@ -112,7 +112,7 @@ impl RecoveryStrategy for LinkStrategy {
 }
 
 impl LinkStrategy {
-    fn refuse(
+    fn refuse_recovery(
         &self,
         ctx: &SubmitContext<'_>,
         stored: &mut StoredFlow<RecoveryFlow>,

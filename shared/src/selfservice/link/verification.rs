@@ -57,17 +57,17 @@ impl VerificationStrategy for LinkStrategy {
         submitted: Submitted,
     ) -> Result<Step, SubmitError> {
         let token = submission.optional_string("token")?.filter(|t| !t.is_empty());
-        if let Some(token) = token {
-            if submitted == Submitted::Link || submission.method().is_none() {
-                return verification::use_challenge(
-                    ctx,
-                    stored,
-                    ChallengeKind::Link,
-                    token,
-                    UiNodeGroup::Link,
-                )
-                .await;
-            }
+        if let Some(token) = token
+            && (submitted == Submitted::Link || submission.method().is_none())
+        {
+            return verification::use_challenge(
+                ctx,
+                stored,
+                ChallengeKind::Link,
+                token,
+                UiNodeGroup::Link,
+            )
+            .await;
         }
         if submission.optional_string("method")? != Some(Self::METHOD) {
             return Err(SubmitError::NotResponsible);
@@ -76,7 +76,7 @@ impl VerificationStrategy for LinkStrategy {
         stored.flow.common.transient_payload = payload;
         let email = match submitted_email(submission) {
             Ok(email) => email,
-            Err(message) => return Err(self.refuse(ctx, stored, submission, message)),
+            Err(message) => return Err(self.refuse_verification(ctx, stored, submission, message)),
         };
         match stored.flow.common.state {
             FlowState::ChooseMethod | FlowState::SentEmail => {}
@@ -103,12 +103,12 @@ impl VerificationStrategy for LinkStrategy {
         }
         let Some(email) = email else {
             let message = FieldMessage::on("email", text::validation_required("email"));
-            return Err(self.refuse(ctx, stored, submission, message));
+            return Err(self.refuse_verification(ctx, stored, submission, message));
         };
         if let Err(error) = ctx.csrf.enforce() {
             return Err(match error {
                 SubmitError::Form(mut messages) if !messages.is_empty() => {
-                    self.refuse(ctx, stored, submission, messages.remove(0))
+                    self.refuse_verification(ctx, stored, submission, messages.remove(0))
                 }
                 other => other,
             });
@@ -128,7 +128,7 @@ impl VerificationStrategy for LinkStrategy {
 }
 
 impl LinkStrategy {
-    fn refuse(
+    fn refuse_verification(
         &self,
         ctx: &SubmitContext<'_>,
         stored: &mut StoredFlow<VerificationFlow>,

@@ -41,7 +41,6 @@ use crate::flow::{FlowCommon, FlowKind, FlowState, FlowType, join_path, with_flo
 use crate::identity::{AddressVia, CredentialsType, Identity, IdentityError, IdentityStore};
 use crate::ids::FlowId;
 use crate::session::{AuthenticationMethod, IssuedSession};
-use crate::store::WriteOp;
 use crate::ui::{UiNodeGroup, text};
 
 /// Internal state: the flow was created by an administrator and needs no anti-CSRF
@@ -309,8 +308,8 @@ async fn show_form_error(
     ui.reset_messages(&[]);
     for FieldMessage { field, message } in messages {
         match field {
-            Some(field) => ui.add_message_to(&field, message),
-            None => ui.add_message(message),
+            Some(field) => ui.add_message_to(&field, *message),
+            None => ui.add_message(*message),
         }
     }
     if group != UiNodeGroup::Default {
@@ -470,11 +469,7 @@ pub async fn send_to_address(
                 &common.request_url,
                 common.transient_payload.as_ref(),
             );
-            data.identity = Some(out_of_band::identity_for_templates(
-                app,
-                &ctx.public_base,
-                &identity,
-            ));
+            data.identity = Some(out_of_band::identity_for_templates(&ctx.public_base, &identity));
             let template = match kind {
                 ChallengeKind::Code => {
                     data.recovery_code = Some(issued.value.expose().to_owned());

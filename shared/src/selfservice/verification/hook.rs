@@ -20,7 +20,7 @@ use crate::flow::store::{FlowStore, StoredFlow};
 use crate::flow::{FlowCommon, FlowKind, FlowType, with_flow_id};
 use crate::identity::{Identity, IdentityStore, VerificationStatus};
 use crate::selfservice::hooks::StartedVerification;
-use crate::selfservice::{SubmitContext, SubmitError};
+use crate::selfservice::{NewFlowContext, SubmitContext, SubmitError};
 use crate::store::WriteOp;
 
 /// Starts verification of an identity's addresses. Stateless.
@@ -123,14 +123,14 @@ impl Verifier {
     ) -> Result<StoredFlow<VerificationFlow>, SubmitError> {
         let app = ctx.app;
         let make = |url: &str| {
-            new_flow(
+            new_flow(&NewFlowContext {
                 app,
-                completed.flow_type,
-                url,
-                &ctx.public_base,
-                ctx.now,
+                flow_type: completed.flow_type,
+                request_url: url,
+                public_base: &ctx.public_base,
+                now: ctx.now,
                 csrf_token,
-            )
+            })
         };
         let mut stored = match make(request_url) {
             Ok(stored) => stored,

@@ -27,7 +27,7 @@ use time::OffsetDateTime;
 use url::Url;
 
 use super::out_of_band::{self, Reply, RetryAnswer, ScriptAnswer, ShowStatus};
-use super::{FieldMessage, SubmitContext, SubmitError, Submission};
+use super::{FieldMessage, NewFlowContext, SubmitContext, SubmitError, Submission};
 use crate::app::App;
 use crate::config::{CodeOrLink, Config};
 use crate::courier::TemplateType;
@@ -37,7 +37,7 @@ use crate::flow::challenge::{
 };
 use crate::flow::return_to::ReturnToPolicy;
 use crate::flow::store::{FlowDocument, FlowStore, StoredFlow};
-use crate::flow::{FlowCommon, FlowError, FlowKind, FlowState, FlowType};
+use crate::flow::{FlowCommon, FlowKind, FlowState, FlowType};
 use crate::identity::{AddressVia, Identity, IdentityError, IdentityStore, VerificationStatus};
 use crate::store::WriteOp;
 use crate::ui::{UiContainer, UiNode, UiNodeGroup, text};
@@ -156,49 +156,57 @@ pub fn ensure_enabled(config: &Config) -> Result<(), SubmitError> {
 ///
 /// Fails with `BadRequest` when the active method is disabled, and with `ReturnTo` when
 /// the request's `return_to` is not allowed.
-pub fn new_flow(
-    app: &App,
-    flow_type: FlowType,
-    request_url: &str,
-    public_base: &Url,
-    now: OffsetDateTime,
-    csrf_token: &str,
-) -> Result<StoredFlow<VerificationFlow>, SubmitError> {
+pub fn new_flow(origin: &NewFlowContext<'_>) -> Result<StoredFlow<VerificationFlow>, SubmitError> {
+    let app = origin.app;
     let strategy = active_strategy(&app.config)?;
     let common = FlowCommon::new(
         FlowKind::Verification,
-        flow_type,
-        request_url,
-        public_base,
-        now,
+        origin.flow_type,
+        origin.request_url,
+        origin.public_base,
+        origin.now,
         FlowKind::Verification.lifespan(&app.config),
     );
-    ReturnToPolicy::from_config(&app.config, public_base).resolve(common.return_to.as_deref())?;
+    ReturnToPolicy::from_config(&app.config, origin.public_base)
+        .resolve(common.return_to.as_deref())?;
     let mut flow = VerificationFlow {
         common,
         active: Some(strategy.id().to_owned()),
     };
-    strategy.populate(&mut flow, csrf_token);
+    strategy.populate(&mut flow, origin.csrf_token);
     let stored = StoredFlow::new(flow);
-    Ok(match flow_type {
-        FlowType::Browser => stored.with_csrf_token(csrf_token),
+    Ok(match origin.flow_type {
+        FlowType::Browser => stored.with_csrf_token(origin.csrf_token),
         FlowType::Api => stored,
     })
 }
 
-/// Creates and stores a new flow. Requests: 1 PutItem.
+/// Creates and stores a new flow. Fails with `BadRequest` when verification is off.
+/// Requests: 1 PutItem.
 pub async fn create_flow(
-    app: &App,
-    flow_type: FlowType,
-    request_url: &str,
-    public_base: &Url,
-    now: OffsetDateTime,
-    csrf_token: &str,
+    origin: &NewFlowContext<'_>,
 ) -> Result<StoredFlow<VerificationFlow>, SubmitError> {
-    ensure_enabled(&app.config)?;
-    let mut stored = new_flow(app, flow_type, request_url, public_base, now, csrf_token)?;
-    FlowStore::new(app.table.clone()).create(&mut stored).await?;
+    ensure_enabled(&origin.app.config)?;
+    let mut stored = new_flow(origin)?;
+    FlowStore::new(origin.app.table.clone())
+        .create(&mut stored)
+        .await?;
     Ok(stored)
+}
+
+fn origin<'a>(
+    ctx: &'a SubmitContext<'a>,
+    flow_type: FlowType,
+    request_url: &'a str,
+) -> NewFlowContext<'a> {
+    NewFlowContext {
+        app: ctx.app,
+        flow_type,
+        request_url,
+        public_base: &ctx.public_base,
+        now: ctx.now,
+        csrf_token: &ctx.form_csrf_token,
+    }
 }
 
 /// Handles a submission of a (live or expired) flow.
@@ -251,8 +259,8 @@ async fn show_form_error(
     ui.reset_messages(&[]);
     for FieldMessage { field, message } in messages {
         match field {
-            Some(field) => ui.add_message_to(&field, message),
-            None => ui.add_message(message),
+            Some(field) => ui.add_message_to(&field, *message),
+            None => ui.add_message(*message),
         }
     }
     if group != UiNodeGroup::Default {
@@ -284,14 +292,7 @@ async fn replace_expired(
     old: &StoredFlow<VerificationFlow>,
 ) -> Result<Reply<VerificationFlow>, SubmitError> {
     let common = &old.flow.common;
-    let mut replacement = new_flow(
-        ctx.app,
-        common.flow_type,
-        &common.request_url,
-        &ctx.public_base,
-        ctx.now,
-        &ctx.form_csrf_token,
-    )?;
+    let mut replacement = new_flow(&origin(ctx, common.flow_type, &common.request_url))?;
     replacement
         .flow
         .common
@@ -312,14 +313,7 @@ pub async fn retry(
     message: crate::ui::UiText,
     answer: RetryAnswer,
 ) -> Result<Step, SubmitError> {
-    let mut flow = new_flow(
-        ctx.app,
-        flow_type,
-        &old.flow.common.request_url,
-        &ctx.public_base,
-        ctx.now,
-        &ctx.form_csrf_token,
-    )?;
+    let mut flow = new_flow(&origin(ctx, flow_type, &old.flow.common.request_url))?;
     flow.flow.common.ui.add_message(message);
     FlowStore::new(ctx.app.table.clone())
         .create(&mut flow)
@@ -485,7 +479,7 @@ pub async fn prepare_message(
     let common = &stored.flow.common;
     let mut data =
         out_of_band::template_data(value, &common.request_url, common.transient_payload.as_ref());
-    data.identity = Some(out_of_band::identity_for_templates(app, public_base, identity));
+    data.identity = Some(out_of_band::identity_for_templates(public_base, identity));
     let (param, template) = match kind {
         ChallengeKind::Code => ("code", TemplateType::VerificationCodeValid),
         ChallengeKind::Link => ("token", TemplateType::VerificationValid),
