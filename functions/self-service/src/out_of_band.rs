@@ -85,7 +85,11 @@ pub fn answer<F: FlowDocument>(
             redirect: rule,
         } => {
             let to_ui = match rule {
-                RedirectRule::BrowserNavigation => is_browser_request(&request.headers),
+                // A client that posts JSON is a script even without an `Accept` header
+                // (the official Rust SDK sends none); Kratos would redirect it.
+                RedirectRule::BrowserNavigation => {
+                    is_browser_request(&request.headers) && !request.wants_json()
+                }
                 RedirectRule::BrowserFlowUnlessJson => {
                     flow.flow.common().flow_type == FlowType::Browser && !request.wants_json()
                 }

@@ -24,8 +24,9 @@ use crate::store::WriteOp;
 /// When a browser is sent to the flow's UI (303) instead of getting the flow as JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RedirectRule {
-    /// When the client navigates like a browser (prefers HTML), whatever the flow's type:
-    /// a code typed into the UI of a flow a native app started still lands in the UI.
+    /// When the client navigates like a browser (prefers HTML and sent no JSON), whatever
+    /// the flow's type: a code typed into the UI of a flow a native app started still
+    /// lands in the UI.
     BrowserNavigation,
     /// When the flow is a browser flow and the client did not ask for JSON.
     BrowserFlowUnlessJson,

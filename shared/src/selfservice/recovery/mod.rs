@@ -263,6 +263,11 @@ pub async fn submit(
     if stored.flow.common.is_expired(ctx.now) {
         return replace_expired(ctx, &stored).await.map(RecoveryOutcome::Reply);
     }
+    if let Some(message) = submission.body_error_message() {
+        return show_form_error(ctx, stored, UiNodeGroup::Default, vec![message])
+            .await
+            .map(RecoveryOutcome::Reply);
+    }
     let active = stored.flow.active.clone();
     for strategy in strategies() {
         if active.as_deref().is_some_and(|a| a != strategy.id()) || !strategy.enabled(&ctx.app.config)
