@@ -2,7 +2,7 @@
 //! `POST`/`GET /self-service/verification`, with the `code` and `link` methods, the
 //! verification that registration starts, and delivery through SES and SNS on moto.
 
-use blackbox::contract::assert_response;
+use blackbox::contract::{assert_response, assert_schema};
 use blackbox::outbox::{
     Flows, code_in, create_identity, deliver, emails_to, link_in, messages_to, only_message_to,
     sms_to, spawn_flows, stored_identity, unique_email, unique_phone,
@@ -527,6 +527,416 @@ async fn an_unknown_address_is_told_so_when_notify_unknown_recipients_is_on(back
     assert_eq!(message.template_type, TemplateType::VerificationCodeInvalid);
 }
 
+// ---- after registration, end to end through the courier -------------------------------
+
+const PASSWORD: &str = "a long enough password 1";
+
+/// Registers `traits` with a password through a native registration flow; the answer.
+async fn register_native(app: &TestApp, traits: Value) -> Value {
+    let flow: Value = app
+        .http
+        .get(app.public("/self-service/registration/api"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let response = app
+        .http
+        .post(app.public(&format!(
+            "/self-service/registration?flow={}",
+            flow["id"].as_str().unwrap()
+        )))
+        .json(&json!({"method": "password", "traits": traits, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+fn verification_flows_in(answer: &Value) -> Vec<(String, String)> {
+    answer["continue_with"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["action"] == "show_verification_ui")
+        .map(|c| {
+            (
+                c["flow"]["id"].as_str().unwrap().to_owned(),
+                c["flow"]["verifiable_address"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+async fn registration_sends_a_code_that_the_courier_delivers_through_ses(backend: Backend) {
+    let app = spawn(backend).await;
+    let email = unique_email("signup");
+    let answer = register_native(&app, json!({ "email": email })).await;
+    assert_response("post", "/self-service/registration", 200, &answer);
+    let started = verification_flows_in(&answer);
+    assert_eq!(started.len(), 1, "{answer}");
+    let (flow_id, address) = &started[0];
+    assert_eq!(address, &email);
+    let entry = answer["continue_with"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["action"] == "show_verification_ui")
+        .unwrap();
+    assert!(entry["flow"].get("url").is_none(), "native apps get no URL: {entry}");
+
+    // The flow waits for the code; the message is queued with it.
+    let flow = fetch_api_flow(&app, flow_id).await;
+    assert_response("get", "/self-service/verification/flows", 200, &flow);
+    assert_eq!(flow["type"], "api");
+    assert_eq!(flow["state"], "sent_email");
+    assert_eq!(message_ids(&flow), vec![1080003]);
+    assert!(node(&flow, "code").is_some());
+    let queued = only_message_to(&app, &email).await;
+    assert_eq!(queued.template_type, TemplateType::VerificationCodeValid);
+    let identity_id: kratos_core::ids::IdentityId =
+        answer["identity"]["id"].as_str().unwrap().parse().unwrap();
+    let identity = kratos_core::identity::IdentityStore::new(app.state.table.clone(), app.state.clock.clone())
+        .get(identity_id)
+        .await
+        .unwrap();
+    assert_eq!(identity.verifiable_addresses[0].status, VerificationStatus::Sent);
+
+    // The courier sends it through SES; the code is read back from the emulator.
+    assert_eq!(deliver(&app).await, 1);
+    let delivered = emails_to(&email).await;
+    assert_eq!(delivered.len(), 1, "{delivered:?}");
+    let mail = &delivered[0];
+    assert_eq!(mail["subject"], queued.subject.as_str());
+    let code = code_in(mail["body"].as_str().unwrap());
+
+    let (status, done) = submit(&app, &flow, json!({"method": "code", "code": code})).await;
+    assert_eq!(status, 200, "{done}");
+    assert_eq!(done["state"], "passed_challenge");
+    assert!(is_verified(&stored_identity(&app, &identity).await, &email));
+}
+
+async fn browsers_are_sent_to_the_verification_ui_after_registration(backend: Backend) {
+    let app = spawn(backend).await;
+    let browser = browser();
+    let response = browser
+        .get(app.public("/self-service/registration/browser"))
+        .header("accept", JSON)
+        .send()
+        .await
+        .unwrap();
+    let flow: Value = response.json().await.unwrap();
+    let csrf = node(&flow, "csrf_token").unwrap()["attributes"]["value"].as_str().unwrap().to_owned();
+    let email = unique_email("browser-signup");
+    let response = browser
+        .post(app.public(&format!("/self-service/registration?flow={}", flow["id"].as_str().unwrap())))
+        .form(&[
+            ("method", "password"),
+            ("traits.email", email.as_str()),
+            ("password", PASSWORD),
+            ("csrf_token", csrf.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    // `show_verification_ui` sends the browser to the verification flow it started.
+    assert_eq!(response.status(), 303);
+    let to = location(&response);
+    assert!(to.starts_with("http://127.0.0.1:4455/verification?flow="), "{to}");
+    let response = browser
+        .get(app.public(&format!("/self-service/verification/flows?id={}", flow_id_in(&to))))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "the browser holds the flow's anti-CSRF cookie");
+    let verification: Value = response.json().await.unwrap();
+    assert_eq!(verification["type"], "browser");
+    assert_eq!(verification["state"], "sent_email");
+    assert!(node(&verification, "csrf_token").is_some());
+}
+
+async fn a_phone_number_is_verified_with_a_code_sent_through_sns(backend: Backend) {
+    let schemas = r#"
+identity:
+  default_schema_id: phone
+  schemas:
+    - id: phone
+      url: file://config/examples/phone-password/identity.schema.json
+"#;
+    let app = spawn_flows(backend, Flows::default(), schemas).await;
+    let email = unique_email("phone-owner");
+    let phone = unique_phone();
+    let answer = register_native(&app, json!({ "email": email, "phone": phone })).await;
+    let started = verification_flows_in(&answer);
+    assert_eq!(started.len(), 2, "one flow per address: {answer}");
+    let (flow_id, _) = started.iter().find(|(_, a)| a == &phone).expect("a flow for the phone");
+    let sms = only_message_to(&app, &phone).await;
+    assert_eq!(sms.template_type, TemplateType::VerificationCodeValid);
+    assert_eq!(serde_json::to_value(sms.message_type).unwrap(), "phone");
+
+    assert_eq!(deliver(&app).await, 2);
+    let texts = sms_to(&phone).await;
+    assert_eq!(texts.len(), 1, "{texts:?}");
+    let code = code_in(texts[0]["message"].as_str().unwrap());
+    assert_eq!(emails_to(&email).await.len(), 1);
+
+    let flow = fetch_api_flow(&app, flow_id).await;
+    let (status, done) = submit(&app, &flow, json!({"method": "code", "code": code})).await;
+    assert_eq!(status, 200, "{done}");
+    assert_eq!(done["state"], "passed_challenge");
+    let id: kratos_core::ids::IdentityId = answer["identity"]["id"].as_str().unwrap().parse().unwrap();
+    let identity = kratos_core::identity::IdentityStore::new(app.state.table.clone(), app.state.clock.clone())
+        .get(id)
+        .await
+        .unwrap();
+    assert!(is_verified(&identity, &phone));
+    assert!(!is_verified(&identity, &email), "the e-mail address waits for its own code");
+}
+
+// ---- browsers, links, the link method --------------------------------------------------
+
+async fn the_link_in_a_code_message_opens_the_flow_with_the_code_filled_in(backend: Backend) {
+    let app = spawn(backend).await;
+    let email = unique_email("code-link");
+    let identity = someone(&app, &email).await;
+    let flow = api_flow(&app).await;
+    submit(&app, &flow, json!({"method": "code", "email": email})).await;
+    let message = only_message_to(&app, &email).await;
+    let link = link_in(&message.body, "code=");
+    // Opened in a browser that never saw the flow.
+    let browser = browser();
+    let response = browser.get(&link).send().await.unwrap();
+    assert_eq!(response.status(), 303);
+    let to = location(&response);
+    assert_eq!(to, format!("http://127.0.0.1:4455/verification?flow={}", flow["id"].as_str().unwrap()));
+    let shown: Value = browser
+        .get(app.public(&format!("/self-service/verification/flows?id={}", flow["id"].as_str().unwrap())))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let code = code_in(&message.body);
+    assert_eq!(node(&shown, "code").unwrap()["attributes"]["value"], code.as_str());
+    let csrf = node(&shown, "csrf_token").unwrap()["attributes"]["value"].as_str().unwrap().to_owned();
+    // The browser posts the form; it is sent back to the UI, now showing success.
+    let response = browser
+        .post(app.public(&format!("/self-service/verification?flow={}", flow["id"].as_str().unwrap())))
+        .form(&[("method", "code"), ("code", code.as_str()), ("csrf_token", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303);
+    assert_eq!(location(&response), to);
+    assert!(is_verified(&stored_identity(&app, &identity).await, &email));
+}
+
+async fn a_browser_must_send_the_anti_csrf_token_to_request_a_code(backend: Backend) {
+    let app = spawn(backend).await;
+    let email = unique_email("csrf");
+    someone(&app, &email).await;
+    let browser = browser();
+    let flow: Value = browser
+        .get(app.public("/self-service/verification/browser"))
+        .header("accept", JSON)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let response = browser
+        .post(app.public(&format!("/self-service/verification?flow={}", flow["id"].as_str().unwrap())))
+        .header("accept", JSON)
+        .json(&json!({"method": "code", "email": email, "csrf_token": "forged"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["id"], "security_csrf_violation");
+    assert!(messages_to(&app, &email).await.is_empty());
+}
+
+async fn the_link_method_verifies_by_following_the_link(backend: Backend) {
+    let flows = Flows {
+        verification: "link",
+        ..Flows::default()
+    };
+    let app = spawn_flows(backend, flows, "").await;
+    let email = unique_email("link");
+    let identity = someone(&app, &email).await;
+    let flow = api_flow(&app).await;
+    assert_eq!(flow["active"], "link");
+    assert_eq!(node(&flow, "email").unwrap()["group"], "link");
+    let (status, sent) = submit(&app, &flow, json!({"method": "link", "email": email})).await;
+    assert_eq!(status, 200, "{sent}");
+    assert_response("post", "/self-service/verification", 200, &sent);
+    assert_eq!(sent["state"], "sent_email");
+    assert_eq!(message_ids(&sent), vec![1080001]);
+    let message = only_message_to(&app, &email).await;
+    assert_eq!(message.template_type, TemplateType::VerificationValid);
+    let link = link_in(&message.body, "token=");
+    assert!(link.contains(&format!("flow={}", flow["id"].as_str().unwrap())));
+
+    let response = browser().get(&link).send().await.unwrap();
+    assert_eq!(response.status(), 303);
+    assert_eq!(
+        location(&response),
+        format!("http://127.0.0.1:4455/verification?flow={}", flow["id"].as_str().unwrap())
+    );
+    assert!(is_verified(&stored_identity(&app, &identity).await, &email));
+    assert_eq!(fetch_api_flow(&app, flow["id"].as_str().unwrap()).await["state"], "passed_challenge");
+
+    // A link works once.
+    let response = browser().get(&link).send().await.unwrap();
+    assert_eq!(response.status(), 303);
+    let to = location(&response);
+    assert_ne!(flow_id_in(&to), flow["id"].as_str().unwrap());
+}
+
+async fn a_tampered_link_starts_a_new_flow_with_an_error(backend: Backend) {
+    let flows = Flows {
+        verification: "link",
+        ..Flows::default()
+    };
+    let app = spawn_flows(backend, flows, "").await;
+    let email = unique_email("tamper");
+    let identity = someone(&app, &email).await;
+    let flow = api_flow(&app).await;
+    submit(&app, &flow, json!({"method": "link", "email": email})).await;
+    let link = link_in(&only_message_to(&app, &email).await.body, "token=");
+    let (head, token) = link.split_once("token=").unwrap();
+    let mut tampered: Vec<char> = token.chars().collect();
+    tampered[0] = if tampered[0] == 'a' { 'b' } else { 'a' };
+    let tampered = format!("{head}token={}", tampered.into_iter().collect::<String>());
+    let browser = browser();
+    let response = browser.get(&tampered).send().await.unwrap();
+    assert_eq!(response.status(), 303);
+    let to = location(&response);
+    assert!(to.starts_with("http://127.0.0.1:4455/verification?flow="), "{to}");
+    let replacement: Value = browser
+        .get(app.public(&format!("/self-service/verification/flows?id={}", flow_id_in(&to))))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(replacement["type"], "browser");
+    assert_eq!(message_ids(&replacement), vec![4070001]);
+    assert!(!is_verified(&stored_identity(&app, &identity).await, &email));
+    // Nor does the token work in another flow.
+    let other = api_flow(&app).await;
+    let moved = link.replace(flow["id"].as_str().unwrap(), other["id"].as_str().unwrap());
+    let response = browser.get(&moved).send().await.unwrap();
+    assert_eq!(response.status(), 303);
+    assert!(!is_verified(&stored_identity(&app, &identity).await, &email));
+}
+
+// ---- bad input --------------------------------------------------------------------------
+
+async fn malformed_submissions_are_answered_on_the_form(backend: Backend) {
+    let app = spawn(backend).await;
+    let flow = api_flow(&app).await;
+    let id = flow["id"].as_str().unwrap();
+    let post = |body: &'static str| {
+        app.http
+            .post(app.public(&format!("/self-service/verification?flow={id}")))
+            .header("content-type", JSON)
+            .header("accept", JSON)
+            .body(body)
+            .send()
+    };
+    let response = post("{not json").await.unwrap();
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.unwrap();
+    assert_response("post", "/self-service/verification", 400, &body);
+    assert_eq!(message_ids(&body), vec![4000001]);
+
+    let response = post(r#"{"method": "code", "email": 5}"#).await.unwrap();
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(node(&body, "email").unwrap()["messages"][0]["id"], 4000026);
+
+    let response = post(r#"{"method": "code", "email": "not-an-address"}"#).await.unwrap();
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(node(&body, "email").unwrap()["messages"][0]["id"], 4000001);
+
+    let response = post(r#"{"method": "code"}"#).await.unwrap();
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(node(&body, "email").unwrap()["messages"][0]["id"], 4000002);
+
+    let response = post(r#"{"method": "password", "email": "a@example.com"}"#).await.unwrap();
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(message_ids(&body), vec![4010006]);
+
+    let response = post(r#"{"method": "code", "code": 123456}"#).await.unwrap();
+    assert_eq!(response.status(), 400);
+
+    let response = post(r#"{"method": "code", "transient_payload": "x"}"#).await.unwrap();
+    assert_eq!(response.status(), 400);
+
+    let huge = format!(r#"{{"method": "code", "code": "{}"}}"#, "9".repeat(100_000));
+    let response = app
+        .http
+        .post(app.public(&format!("/self-service/verification?flow={id}")))
+        .header("content-type", JSON)
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "an overlong code is just wrong");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(message_ids(&body), vec![4070006]);
+}
+
+async fn submissions_need_a_known_flow(backend: Backend) {
+    let app = spawn(backend).await;
+    for query in ["", "?flow=", "?flow=not-a-uuid"] {
+        let response = app
+            .http
+            .post(app.public(&format!("/self-service/verification{query}")))
+            .header("accept", JSON)
+            .json(&json!({"method": "code", "email": "a@example.com"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400, "{query:?}");
+        let body: Value = response.json().await.unwrap();
+        // The contract's 400 is a flow; without a flow Kratos answers a generic error.
+        assert_schema(&body, "errorGeneric");
+    }
+    let response = app
+        .http
+        .post(app.public(&format!("/self-service/verification?flow={}", uuid::Uuid::new_v4())))
+        .header("accept", JSON)
+        .json(&json!({"method": "code", "email": "a@example.com"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+    let too_big = "x".repeat(2 * 1024 * 1024);
+    let flow = api_flow(&app).await;
+    let response = app
+        .http
+        .post(app.public(&format!("/self-service/verification?flow={}", flow["id"].as_str().unwrap())))
+        .header("content-type", JSON)
+        .header("accept", JSON)
+        .body(too_big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 413);
+}
+
 on_both_backends!(
     a_browser_is_sent_to_the_ui_of_a_new_flow_with_the_email_form,
     a_script_gets_the_browser_flow_as_json,
@@ -546,4 +956,13 @@ on_both_backends!(
     resending_invalidates_the_code_sent_before,
     an_unknown_address_gets_the_same_answer_and_no_message,
     an_unknown_address_is_told_so_when_notify_unknown_recipients_is_on,
+    registration_sends_a_code_that_the_courier_delivers_through_ses,
+    browsers_are_sent_to_the_verification_ui_after_registration,
+    a_phone_number_is_verified_with_a_code_sent_through_sns,
+    the_link_in_a_code_message_opens_the_flow_with_the_code_filled_in,
+    a_browser_must_send_the_anti_csrf_token_to_request_a_code,
+    the_link_method_verifies_by_following_the_link,
+    a_tampered_link_starts_a_new_flow_with_an_error,
+    malformed_submissions_are_answered_on_the_form,
+    submissions_need_a_known_flow,
 );
