@@ -449,10 +449,13 @@ async fn duplicate_message(app: &App, holder: Option<IdentityId>) -> crate::ui::
     else {
         return text::validation_duplicate_credentials();
     };
+    // By type name, as Kratos orders them; the last one's identifier is the hint.
+    let mut credentials: Vec<_> = existing.credentials.values().collect();
+    credentials.sort_by_key(|c| c.credentials_type.as_str());
     let mut types = Vec::new();
     let mut hint = String::new();
-    for (credentials_type, credentials) in &existing.credentials {
-        let usable = match credentials_type {
+    for credentials in credentials {
+        let usable = match credentials.credentials_type {
             CredentialsType::Password => credentials
                 .config
                 .get("hashed_password")
@@ -462,7 +465,7 @@ async fn duplicate_message(app: &App, holder: Option<IdentityId>) -> crate::ui::
             _ => false,
         };
         if usable {
-            types.push(credentials_type.as_str().to_owned());
+            types.push(credentials.credentials_type.as_str().to_owned());
             if let Some(first) = credentials.identifiers.first() {
                 hint = first.clone();
             }
