@@ -205,7 +205,11 @@ pub async fn messages_to(app: &TestApp, recipient: &str) -> Vec<Message> {
 /// The only message queued for `recipient`.
 pub async fn only_message_to(app: &TestApp, recipient: &str) -> Message {
     let mut messages = messages_to(app, recipient).await;
-    assert_eq!(messages.len(), 1, "one message to {recipient}: {messages:?}");
+    assert_eq!(
+        messages.len(),
+        1,
+        "one message to {recipient}: {messages:?}"
+    );
     messages.remove(0)
 }
 

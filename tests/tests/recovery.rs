@@ -140,7 +140,11 @@ async fn set_password(app: &TestApp, token: &str, settings_id: &str, password: &
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), 200, "the recovered session can read its settings flow");
+    assert_eq!(
+        response.status(),
+        200,
+        "the recovered session can read its settings flow"
+    );
     let settings: Value = response.json().await.unwrap();
     assert_eq!(message_ids(&settings), vec![1060001]);
     let response = client
@@ -152,7 +156,10 @@ async fn set_password(app: &TestApp, token: &str, settings_id: &str, password: &
         .unwrap();
     let status = response.status();
     let body: Value = response.json().await.unwrap();
-    assert_eq!(status, 200, "the password changes without a new login: {body}");
+    assert_eq!(
+        status, 200,
+        "the password changes without a new login: {body}"
+    );
 }
 
 async fn login_fails(app: &TestApp, email: &str, password: &str) -> bool {
@@ -210,9 +217,15 @@ async fn a_browser_is_sent_to_the_ui_of_a_new_flow(backend: Backend) {
         .unwrap();
     assert_eq!(response.status(), 303);
     let to = location(&response);
-    assert!(to.starts_with("http://127.0.0.1:4455/recovery?flow="), "{to}");
+    assert!(
+        to.starts_with("http://127.0.0.1:4455/recovery?flow="),
+        "{to}"
+    );
     let response = browser
-        .get(app.public(&format!("/self-service/recovery/flows?id={}", flow_id_in(&to))))
+        .get(app.public(&format!(
+            "/self-service/recovery/flows?id={}",
+            flow_id_in(&to)
+        )))
         .send()
         .await
         .unwrap();
@@ -221,13 +234,22 @@ async fn a_browser_is_sent_to_the_ui_of_a_new_flow(backend: Backend) {
     assert_response("get", "/self-service/recovery/flows", 200, &flow);
     assert_eq!(flow["state"], "choose_method");
     assert_eq!(flow["active"], "code");
-    assert_eq!(node(&flow, "email").unwrap()["attributes"]["required"], true);
-    assert_eq!(node(&flow, "method").unwrap()["attributes"]["value"], "code");
+    assert_eq!(
+        node(&flow, "email").unwrap()["attributes"]["required"],
+        true
+    );
+    assert_eq!(
+        node(&flow, "method").unwrap()["attributes"]["value"],
+        "code"
+    );
     assert!(node(&flow, "csrf_token").is_some());
     // Another browser may not read it.
     let response = app
         .http
-        .get(app.public(&format!("/self-service/recovery/flows?id={}", flow_id_in(&to))))
+        .get(app.public(&format!(
+            "/self-service/recovery/flows?id={}",
+            flow_id_in(&to)
+        )))
         .send()
         .await
         .unwrap();
@@ -264,7 +286,10 @@ async fn a_signed_in_client_cannot_start_recovery(backend: Backend) {
     let flow = api_flow(&app).await;
     let response = app
         .http
-        .post(app.public(&format!("/self-service/recovery?flow={}", flow["id"].as_str().unwrap())))
+        .post(app.public(&format!(
+            "/self-service/recovery?flow={}",
+            flow["id"].as_str().unwrap()
+        )))
         .header("X-Session-Token", &token)
         .json(&json!({"method": "code", "email": email}))
         .send()
@@ -278,7 +303,10 @@ async fn a_signed_in_client_cannot_start_recovery(backend: Backend) {
 
 async fn recovery_turned_off_refuses_flows(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    for path in ["/self-service/recovery/api", "/self-service/recovery/browser"] {
+    for path in [
+        "/self-service/recovery/api",
+        "/self-service/recovery/browser",
+    ] {
         let response = app
             .http
             .get(app.public(path))
@@ -296,12 +324,20 @@ async fn an_expired_flow_is_replaced_when_submitted(backend: Backend) {
     app.clock.advance(std::time::Duration::from_secs(3601));
     let response = app
         .http
-        .get(app.public(&format!("/self-service/recovery/flows?id={}", flow["id"].as_str().unwrap())))
+        .get(app.public(&format!(
+            "/self-service/recovery/flows?id={}",
+            flow["id"].as_str().unwrap()
+        )))
         .send()
         .await
         .unwrap();
     assert_eq!(response.status(), 410);
-    let response = submit(&app, &flow, json!({"method": "code", "email": "a@example.com"})).await;
+    let response = submit(
+        &app,
+        &flow,
+        json!({"method": "code", "email": "a@example.com"}),
+    )
+    .await;
     assert_eq!(response.status(), 303);
     let to = location(&response);
     assert!(to.contains("/self-service/recovery/flows?id="), "{to}");
@@ -321,7 +357,10 @@ async fn recovery_by_code_ends_with_a_new_password_that_signs_in(backend: Backen
     app.store_requests();
     let (status, sent) = submit_json(&app, &flow, json!({"method": "code", "email": email})).await;
     // The flow, the recovery address claim, the identity; one write (flow and message).
-    assert_eq!(app.store_requests().to_string(), "4 total (3 get, 0 batch get, 0 query, 1 write)");
+    assert_eq!(
+        app.store_requests().to_string(),
+        "4 total (3 get, 0 batch get, 0 query, 1 write)"
+    );
     assert_eq!(status, 200, "{sent}");
     assert_response("post", "/self-service/recovery", 200, &sent);
     assert_eq!(sent["state"], "sent_email");
@@ -343,19 +382,33 @@ async fn recovery_by_code_ends_with_a_new_password_that_signs_in(backend: Backen
     let (status, done) = submit_json(&app, &flow, json!({"method": "code", "code": code})).await;
     // The flow, the identity; one write (flow, session, settings flow, and the address
     // verified by the way).
-    assert_eq!(app.store_requests().to_string(), "3 total (2 get, 0 batch get, 0 query, 1 write)");
+    assert_eq!(
+        app.store_requests().to_string(),
+        "3 total (2 get, 0 batch get, 0 query, 1 write)"
+    );
     assert_eq!(status, 200, "{done}");
     assert_response("post", "/self-service/recovery", 200, &done);
     assert_eq!(done["state"], "passed_challenge");
     let token = session_token_in(&done);
     let (settings_id, settings_url) = settings_flow_in(&done);
-    assert_eq!(settings_url, format!("http://127.0.0.1:4455/settings?flow={settings_id}"));
+    assert_eq!(
+        settings_url,
+        format!("http://127.0.0.1:4455/settings?flow={settings_id}")
+    );
     // The flow as stored never shows them again.
-    assert!(fetch_api_flow(&app, flow["id"].as_str().unwrap()).await.get("continue_with").is_none());
+    assert!(
+        fetch_api_flow(&app, flow["id"].as_str().unwrap())
+            .await
+            .get("continue_with")
+            .is_none()
+    );
 
     let whoami: Value = whoami_token(&app, &token).await.json().await.unwrap();
     assert_eq!(whoami["identity"]["id"], identity.id.to_string());
-    assert_eq!(whoami["authentication_methods"][0]["method"], "code_recovery");
+    assert_eq!(
+        whoami["authentication_methods"][0]["method"],
+        "code_recovery"
+    );
     assert_eq!(whoami["authenticator_assurance_level"], "aal1");
     assert!(stored_identity(&app, &identity).await.verifiable_addresses[0].verified);
 
@@ -380,16 +433,26 @@ async fn a_browser_recovers_and_is_sent_to_settings_signed_in(backend: Backend) 
         .await
         .unwrap();
     let id = flow["id"].as_str().unwrap().to_owned();
-    let csrf = node(&flow, "csrf_token").unwrap()["attributes"]["value"].as_str().unwrap().to_owned();
+    let csrf = node(&flow, "csrf_token").unwrap()["attributes"]["value"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let submit_url = app.public(&format!("/self-service/recovery?flow={id}"));
     let response = browser
         .post(&submit_url)
-        .form(&[("method", "code"), ("email", email.as_str()), ("csrf_token", csrf.as_str())])
+        .form(&[
+            ("method", "code"),
+            ("email", email.as_str()),
+            ("csrf_token", csrf.as_str()),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(response.status(), 303);
-    assert_eq!(location(&response), format!("http://127.0.0.1:4455/recovery?flow={id}"));
+    assert_eq!(
+        location(&response),
+        format!("http://127.0.0.1:4455/recovery?flow={id}")
+    );
     let shown: Value = browser
         .get(app.public(&format!("/self-service/recovery/flows?id={id}")))
         .send()
@@ -398,7 +461,10 @@ async fn a_browser_recovers_and_is_sent_to_settings_signed_in(backend: Backend) 
         .json()
         .await
         .unwrap();
-    let csrf = node(&shown, "csrf_token").unwrap()["attributes"]["value"].as_str().unwrap().to_owned();
+    let csrf = node(&shown, "csrf_token").unwrap()["attributes"]["value"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let code = code_in(&only_message_to(&app, &email).await.body);
     // Without the anti-CSRF token, the code is not even looked at.
     let response = browser
@@ -411,22 +477,40 @@ async fn a_browser_recovers_and_is_sent_to_settings_signed_in(backend: Backend) 
     assert_eq!(response.status(), 403);
     let response = browser
         .post(&submit_url)
-        .form(&[("method", "code"), ("code", code.as_str()), ("csrf_token", csrf.as_str())])
+        .form(&[
+            ("method", "code"),
+            ("code", code.as_str()),
+            ("csrf_token", csrf.as_str()),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(response.status(), 303);
     let to = location(&response);
-    assert!(to.starts_with("http://127.0.0.1:4455/settings?flow="), "{to}");
+    assert!(
+        to.starts_with("http://127.0.0.1:4455/settings?flow="),
+        "{to}"
+    );
     assert!(set_cookie_names(&response).contains(&"ory_kratos_session".to_owned()));
-    let response = browser.get(app.public("/sessions/whoami")).send().await.unwrap();
-    assert_eq!(response.status(), 200);
-    let settings = browser
-        .get(app.public(&format!("/self-service/settings/flows?id={}", flow_id_in(&to))))
+    let response = browser
+        .get(app.public("/sessions/whoami"))
         .send()
         .await
         .unwrap();
-    assert_eq!(settings.status(), 200, "the browser may read its settings flow");
+    assert_eq!(response.status(), 200);
+    let settings = browser
+        .get(app.public(&format!(
+            "/self-service/settings/flows?id={}",
+            flow_id_in(&to)
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        settings.status(),
+        200,
+        "the browser may read its settings flow"
+    );
 }
 
 async fn a_script_is_told_where_the_browser_goes_next(backend: Backend) {
@@ -448,8 +532,14 @@ async fn a_script_is_told_where_the_browser_goes_next(backend: Backend) {
             .json()
             .await
             .unwrap();
-        let url = app.public(&format!("/self-service/recovery?flow={}", flow["id"].as_str().unwrap()));
-        let csrf = node(&flow, "csrf_token").unwrap()["attributes"]["value"].as_str().unwrap().to_owned();
+        let url = app.public(&format!(
+            "/self-service/recovery?flow={}",
+            flow["id"].as_str().unwrap()
+        ));
+        let csrf = node(&flow, "csrf_token").unwrap()["attributes"]["value"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         let response = browser
             .post(&url)
             .header("accept", JSON)
@@ -497,7 +587,8 @@ async fn a_wrong_code_is_refused_on_the_same_flow(backend: Backend) {
     someone(&app, &email).await;
     let (flow, code) = code_for(&app, &email).await;
     let wrong = if code == "000000" { "111111" } else { "000000" };
-    let (status, refused) = submit_json(&app, &flow, json!({"method": "code", "code": wrong})).await;
+    let (status, refused) =
+        submit_json(&app, &flow, json!({"method": "code", "code": wrong})).await;
     assert_eq!(status, 200, "{refused}");
     assert_response("post", "/self-service/recovery", 200, &refused);
     assert_eq!(refused["id"], flow["id"]);
@@ -524,7 +615,11 @@ async fn the_sixth_code_is_refused_even_when_it_is_right(backend: Backend) {
     assert!(to.contains("/self-service/recovery/flows?id="), "{to}");
     let replacement = fetch_api_flow(&app, &flow_id_in(&to)).await;
     assert_eq!(message_ids(&replacement), vec![4000001]);
-    assert!(set_cookie_names(&response).iter().all(|c| c != "ory_kratos_session"));
+    assert!(
+        set_cookie_names(&response)
+            .iter()
+            .all(|c| c != "ory_kratos_session")
+    );
 }
 
 async fn an_expired_code_is_refused_with_a_new_flow(backend: Backend) {
@@ -561,21 +656,35 @@ async fn an_unknown_address_gets_the_same_answer_and_no_message(backend: Backend
     let known = unique_email("known");
     someone(&app, &known).await;
     let unknown = unique_email("unknown");
-    let (known_status, known_flow) =
-        submit_json(&app, &api_flow(&app).await, json!({"method": "code", "email": known})).await;
+    let (known_status, known_flow) = submit_json(
+        &app,
+        &api_flow(&app).await,
+        json!({"method": "code", "email": known}),
+    )
+    .await;
     let flow = api_flow(&app).await;
     app.store_requests();
-    let (status, body) = submit_json(&app, &flow, json!({"method": "code", "email": unknown})).await;
-    assert_eq!(app.store_requests().to_string(), "3 total (2 get, 0 batch get, 0 query, 1 write)");
+    let (status, body) =
+        submit_json(&app, &flow, json!({"method": "code", "email": unknown})).await;
+    assert_eq!(
+        app.store_requests().to_string(),
+        "3 total (2 get, 0 batch get, 0 query, 1 write)"
+    );
     assert_eq!(status, known_status);
     assert_eq!(body["state"], known_flow["state"]);
     assert_eq!(message_ids(&body), message_ids(&known_flow));
     let names = |f: &Value| -> Vec<String> {
-        f["ui"]["nodes"].as_array().unwrap().iter().map(|n| n["attributes"]["name"].to_string()).collect()
+        f["ui"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["attributes"]["name"].to_string())
+            .collect()
     };
     assert_eq!(names(&body), names(&known_flow));
     assert!(messages_to(&app, &unknown).await.is_empty());
-    let (status, refused) = submit_json(&app, &body, json!({"method": "code", "code": "123456"})).await;
+    let (status, refused) =
+        submit_json(&app, &body, json!({"method": "code", "code": "123456"})).await;
     assert_eq!(status, 200);
     assert_eq!(message_ids(&refused), vec![4060006]);
 }
@@ -587,8 +696,12 @@ async fn an_unknown_address_is_told_so_when_notify_unknown_recipients_is_on(back
     };
     let app = spawn_flows(backend, flows, "").await;
     let unknown = unique_email("notify");
-    let (status, _) =
-        submit_json(&app, &api_flow(&app).await, json!({"method": "code", "email": unknown})).await;
+    let (status, _) = submit_json(
+        &app,
+        &api_flow(&app).await,
+        json!({"method": "code", "email": unknown}),
+    )
+    .await;
     assert_eq!(status, 200);
     let message = only_message_to(&app, &unknown).await;
     assert_eq!(message.template_type, TemplateType::RecoveryCodeInvalid);
@@ -608,11 +721,19 @@ async fn revoke_active_sessions_ends_the_other_sessions(backend: Backend) {
         let old = login_native(&app, &email, PASSWORD).await;
         let old_token = old["session_token"].as_str().unwrap().to_owned();
         let (flow, code) = code_for(&app, &email).await;
-        let (status, done) = submit_json(&app, &flow, json!({"method": "code", "code": code})).await;
+        let (status, done) =
+            submit_json(&app, &flow, json!({"method": "code", "code": code})).await;
         assert_eq!(status, 200);
         let expected = if revoke { 401 } else { 200 };
-        assert_eq!(whoami_token(&app, &old_token).await.status(), expected, "revoke: {revoke}");
-        assert_eq!(whoami_token(&app, &session_token_in(&done)).await.status(), 200);
+        assert_eq!(
+            whoami_token(&app, &old_token).await.status(),
+            expected,
+            "revoke: {revoke}"
+        );
+        assert_eq!(
+            whoami_token(&app, &session_token_in(&done)).await.status(),
+            200
+        );
     }
 }
 
@@ -634,13 +755,19 @@ async fn the_link_method_recovers_in_the_browser_that_opens_the_link(backend: Ba
     let message = only_message_to(&app, &email).await;
     assert_eq!(message.template_type, TemplateType::RecoveryValid);
     assert_eq!(deliver(&app).await, 1);
-    let link = link_in(emails_to(&email).await[0]["body"].as_str().unwrap(), "token=");
+    let link = link_in(
+        emails_to(&email).await[0]["body"].as_str().unwrap(),
+        "token=",
+    );
 
     let browser = browser();
     let response = browser.get(&link).send().await.unwrap();
     assert_eq!(response.status(), 303);
     let to = location(&response);
-    assert!(to.starts_with("http://127.0.0.1:4455/settings?flow="), "{to}");
+    assert!(
+        to.starts_with("http://127.0.0.1:4455/settings?flow="),
+        "{to}"
+    );
     assert!(set_cookie_names(&response).contains(&"ory_kratos_session".to_owned()));
     let whoami: Value = browser
         .get(app.public("/sessions/whoami"))
@@ -651,7 +778,10 @@ async fn the_link_method_recovers_in_the_browser_that_opens_the_link(backend: Ba
         .await
         .unwrap();
     assert_eq!(whoami["identity"]["id"], identity.id.to_string());
-    assert_eq!(whoami["authentication_methods"][0]["method"], "link_recovery");
+    assert_eq!(
+        whoami["authentication_methods"][0]["method"],
+        "link_recovery"
+    );
 
     // Once only.
     let response = app.http.get(&link).send().await.unwrap();
@@ -679,10 +809,20 @@ async fn a_tampered_link_starts_a_new_flow_with_an_error(backend: Backend) {
     let response = browser.get(&tampered).send().await.unwrap();
     assert_eq!(response.status(), 303);
     let to = location(&response);
-    assert!(to.starts_with("http://127.0.0.1:4455/recovery?flow="), "{to}");
-    assert!(set_cookie_names(&response).iter().all(|c| c != "ory_kratos_session"));
+    assert!(
+        to.starts_with("http://127.0.0.1:4455/recovery?flow="),
+        "{to}"
+    );
+    assert!(
+        set_cookie_names(&response)
+            .iter()
+            .all(|c| c != "ory_kratos_session")
+    );
     let replacement: Value = browser
-        .get(app.public(&format!("/self-service/recovery/flows?id={}", flow_id_in(&to))))
+        .get(app.public(&format!(
+            "/self-service/recovery/flows?id={}",
+            flow_id_in(&to)
+        )))
         .send()
         .await
         .unwrap()
@@ -708,17 +848,30 @@ async fn an_administrator_creates_a_recovery_code_with_the_sdk(backend: Backend)
     let created = identity_api::create_recovery_code_for_identity(&config, Some(body))
         .await
         .expect("the SDK reads the code");
-    assert_eq!(app.store_requests().to_string(), "2 total (1 get, 0 batch get, 0 query, 1 write)");
+    assert_eq!(
+        app.store_requests().to_string(),
+        "2 total (1 get, 0 batch get, 0 query, 1 write)"
+    );
     assert_eq!(created.recovery_code.len(), 6);
-    assert!(created.recovery_link.starts_with("http://127.0.0.1:4455/recovery?flow="));
+    assert!(
+        created
+            .recovery_link
+            .starts_with("http://127.0.0.1:4455/recovery?flow=")
+    );
     let expires_at = time::OffsetDateTime::parse(
         created.expires_at.as_deref().unwrap(),
         &time::format_description::well_known::Rfc3339,
     )
     .unwrap();
     let lifespan = expires_at - app.clock.now();
-    assert!((29 * 60..=30 * 60).contains(&lifespan.whole_seconds()), "{lifespan}");
-    assert!(messages_to(&app, &email).await.is_empty(), "nothing is sent");
+    assert!(
+        (29 * 60..=30 * 60).contains(&lifespan.whole_seconds()),
+        "{lifespan}"
+    );
+    assert!(
+        messages_to(&app, &email).await.is_empty(),
+        "nothing is sent"
+    );
 
     // The user opens the link in a browser that has no anti-CSRF cookie, and types the code.
     let id = flow_id_in(&created.recovery_link);
@@ -754,10 +907,18 @@ async fn an_administrator_code_for_a_native_app(backend: Backend) {
     assert_eq!(response.status(), 201);
     let created: Value = response.json().await.unwrap();
     assert_response("post", "/admin/recovery/code", 201, &created);
-    let flow = fetch_api_flow(&app, &flow_id_in(created["recovery_link"].as_str().unwrap())).await;
+    let flow = fetch_api_flow(
+        &app,
+        &flow_id_in(created["recovery_link"].as_str().unwrap()),
+    )
+    .await;
     assert_eq!(flow["type"], "api");
-    let (status, done) =
-        submit_json(&app, &flow, json!({"method": "code", "code": created["recovery_code"]})).await;
+    let (status, done) = submit_json(
+        &app,
+        &flow,
+        json!({"method": "code", "code": created["recovery_code"]}),
+    )
+    .await;
     assert_eq!(status, 200, "{done}");
     let token = session_token_in(&done);
     let (settings_id, _) = settings_flow_in(&done);
@@ -784,7 +945,9 @@ async fn admin_code_requests_are_checked(backend: Backend) {
             .body(body)
             .send()
     };
-    let unknown = post(json!({"identity_id": uuid::Uuid::new_v4()}).to_string()).await.unwrap();
+    let unknown = post(json!({"identity_id": uuid::Uuid::new_v4()}).to_string())
+        .await
+        .unwrap();
     assert_eq!(unknown.status(), 404);
     let body: Value = unknown.json().await.unwrap();
     assert_response("post", "/admin/recovery/code", 404, &body);
@@ -849,7 +1012,11 @@ async fn an_administrator_creates_a_recovery_link(backend: Backend) {
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), 400, "an unknown identity, as Kratos answers it");
+    assert_eq!(
+        response.status(),
+        400,
+        "an unknown identity, as Kratos answers it"
+    );
     let body: Value = response.json().await.unwrap();
     assert_response("post", "/admin/recovery/link", 400, &body);
     let response = app

@@ -7,6 +7,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode};
 use kratos_core::app::{App, AppState};
+use kratos_core::flow::challenge::ChallengeKind;
 use kratos_core::flow::store::FlowStore;
 use kratos_core::flow::{FlowError, FlowKind, FlowType};
 use kratos_core::http::csrf::verify_flow_csrf;
@@ -20,7 +21,6 @@ use kratos_core::selfservice::recovery::{
     self, Recovered, RecoveryFlow, RecoveryOutcome, RecoveryRequest,
 };
 use kratos_core::selfservice::{NewFlowContext, SubmitError};
-use kratos_core::flow::challenge::ChallengeKind;
 
 use crate::common::{self, Failure, Query};
 use crate::out_of_band;
