@@ -797,6 +797,66 @@ identity:
     );
 }
 
+async fn changing_the_address_in_settings_sends_a_code_to_the_new_one(backend: Backend) {
+    let app = spawn(backend).await;
+    let old = unique_email("old-address");
+    let answer = register_native(&app, json!({ "email": old })).await;
+    let token = answer["session_token"].as_str().unwrap().to_owned();
+    let client = reqwest::Client::new();
+    let settings: Value = client
+        .get(app.public("/self-service/settings/api"))
+        .header("X-Session-Token", &token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let new = unique_email("new-address");
+    let response = client
+        .post(settings["ui"]["action"].as_str().unwrap())
+        .header("X-Session-Token", &token)
+        .json(&json!({"method": "profile", "traits": {"email": new}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let updated: Value = response.json().await.unwrap();
+    let started = verification_flows_in(&updated);
+    assert_eq!(started.len(), 1, "only the new, pending address: {updated}");
+    assert_eq!(started[0].1, new);
+    let code = code_in(&only_message_to(&app, &new).await.body);
+    let flow = fetch_api_flow(&app, &started[0].0).await;
+    let (status, done) = submit(&app, &flow, json!({"method": "code", "code": code})).await;
+    assert_eq!(status, 200);
+    assert_eq!(done["state"], "passed_challenge");
+}
+
+async fn parallel_guesses_are_counted_one_by_one(backend: Backend) {
+    let app = spawn(backend).await;
+    let email = unique_email("parallel");
+    let identity = someone(&app, &email).await;
+    let flow = api_flow(&app).await;
+    submit(&app, &flow, json!({"method": "code", "email": email})).await;
+    let code = code_in(&only_message_to(&app, &email).await.body);
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let guesses = (0..10).map(|_| submit(&app, &flow, json!({"method": "code", "code": wrong})));
+    let answers = futures::future::join_all(guesses).await;
+    let counted = answers.iter().filter(|(status, _)| *status == 200).count();
+    for (status, body) in &answers {
+        assert!([200, 409, 410].contains(status), "{status}: {body}");
+    }
+    assert!(counted <= 5, "{counted} guesses were evaluated");
+    let (status, _) = submit(&app, &flow, json!({"method": "code", "code": code})).await;
+    if counted == 5 {
+        assert_eq!(status, 410, "the flow has used up its attempts");
+        assert!(!is_verified(
+            &stored_identity(&app, &identity).await,
+            &email
+        ));
+    }
+}
+
 // ---- browsers, links, the link method --------------------------------------------------
 
 async fn the_link_in_a_code_message_opens_the_flow_with_the_code_filled_in(backend: Backend) {
@@ -1113,6 +1173,8 @@ on_both_backends!(
     an_unknown_address_gets_the_same_answer_and_no_message,
     an_unknown_address_is_told_so_when_notify_unknown_recipients_is_on,
     registration_sends_a_code_that_the_courier_delivers_through_ses,
+    changing_the_address_in_settings_sends_a_code_to_the_new_one,
+    parallel_guesses_are_counted_one_by_one,
     browsers_are_sent_to_the_verification_ui_after_registration,
     a_phone_number_is_verified_with_a_code_sent_through_sns,
     the_link_in_a_code_message_opens_the_flow_with_the_code_filled_in,
