@@ -13,7 +13,8 @@ pub fn public_router(state: AppState) -> Router {
     let router = Router::new()
         .merge(fn_metadata::router(state.clone()))
         .merge(fn_schemas::router(state.clone()))
-        .merge(fn_sessions::router(state.clone()));
+        .merge(fn_sessions::router(state.clone()))
+        .merge(fn_self_service::router(state.clone()));
     let router = finish_router(router);
     match cors_layer(&state.config.serve.public.cors) {
         Some(cors) => router.layer(cors),
@@ -29,7 +30,9 @@ pub fn admin_router(state: AppState) -> Router {
         .merge(fn_admin_sessions::router(state.clone()))
         // API Gateway routes these to `admin-identities`, which merges this router too.
         .merge(fn_admin_sessions::identity_sessions_router(state.clone()))
-        .merge(fn_admin_identities::router(state.clone()));
+        .merge(fn_admin_identities::router(state.clone()))
+        // API Gateway routes `/admin/recovery/*` to `admin-identities` too.
+        .merge(fn_admin_recovery::router(state.clone()));
     finish_router(router)
 }
 

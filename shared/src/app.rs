@@ -14,6 +14,8 @@ use crate::flow::csrf::CsrfTokens;
 use crate::hash::{HashError, PasswordHasher};
 use crate::identity::{IdentityManager, IdentityStore};
 use crate::schema::{LoadError, SchemaRegistry};
+use crate::selfservice::hooks::AddressVerifier;
+use crate::selfservice::password::policy::PasswordPolicy;
 use crate::session::{LogoutTokens, SessionManager, SessionSettings};
 use crate::store::dynamodb::DynamoTable;
 use crate::store::sqlite::SqliteTable;
@@ -43,6 +45,14 @@ pub struct App {
     /// Seals the OIDC tokens kept in credentials (`initial_*_token`), keyed by the cipher
     /// secrets; `include_credential=oidc` shows them opened.
     pub credential_tokens: Sealer,
+    /// The password policy of `selfservice.methods.password.config` (with its breach
+    /// checker, when enabled).
+    pub password_policy: PasswordPolicy,
+    /// Seals the secrets of session token exchanges (`secrets.cipher`).
+    pub exchange_sealer: Sealer,
+    /// Starts verification of new addresses after registration and settings; installed by
+    /// the verification flow (see `selfservice::hooks`). `None`: nothing is started.
+    pub verifier: Option<Arc<dyn AddressVerifier>>,
     /// The directory of the configuration file, for relative `file://` references.
     pub config_directory: Option<PathBuf>,
     /// Courier templates, loaded on first use (functions that never compose or send a
@@ -161,6 +171,15 @@ impl App {
                 .expect("static URL")
         });
         Ok(App {
+            password_policy: PasswordPolicy::new(
+                &config.selfservice.methods.password.config,
+                hasher.max_password_bytes(),
+            ),
+            exchange_sealer: Sealer::new(
+                crate::selfservice::exchange::SEALING_PURPOSE,
+                &cipher_secrets,
+            ),
+            verifier: Some(Arc::new(crate::selfservice::verification::hook::Verifier)),
             page_tokens: PageTokens::new(&cipher_secrets),
             csrf: CsrfTokens::new(&cookie_secrets),
             sessions: SessionManager::new(

@@ -6,6 +6,8 @@
 //! which runs it on the embedded store and on DynamoDB (moto's server).
 
 pub mod contract;
+pub mod flows;
+pub mod outbox;
 
 use std::sync::Arc;
 

@@ -9,8 +9,10 @@ pub mod extract;
 pub mod flow_errors;
 pub mod identity;
 pub mod pagination;
+pub mod recovery;
 pub mod request;
 pub mod self_service_errors;
+pub mod selfservice;
 pub mod session;
 
 use axum::Router;
