@@ -13,7 +13,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/work/target-shared}"
 profile="${BENCH_PROFILE:-local-bench}"
 
 if [[ " $* " == *" --dynamodb "* ]]; then
