@@ -89,3 +89,27 @@ pub async fn sqlite_app(
     .expect("test application assembles");
     (app, clock)
 }
+
+/// Runs each listed `async fn(Backend)` once on SQLite and once on DynamoDB, as tests in
+/// `mod sqlite` and `mod dynamodb`. The one contract suite per port is written this way.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    super::$case($crate::testing::Backend::Sqlite).await;
+                }
+            )*
+        }
+        mod dynamodb {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    super::$case($crate::testing::Backend::DynamoDb).await;
+                }
+            )*
+        }
+    };
+}

@@ -401,28 +401,7 @@ async fn a_message_that_cannot_be_rendered_is_abandoned(backend: Backend) {
     assert_eq!(channel.attempts(), 0);
 }
 
-macro_rules! on_both_backends {
-    ($($case:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test]
-                async fn $case() {
-                    super::$case(kratos_core::testing::Backend::Sqlite).await;
-                }
-            )*
-        }
-        mod dynamodb {
-            $(
-                #[tokio::test]
-                async fn $case() {
-                    super::$case(kratos_core::testing::Backend::DynamoDb).await;
-                }
-            )*
-        }
-    };
-}
-
-on_both_backends!(
+kratos_core::on_both_backends!(
     a_message_is_queued_atomically_with_the_callers_own_write,
     queueing_refuses_bad_messages_and_duplicates,
     listings_are_newest_first_filtered_and_paginated,

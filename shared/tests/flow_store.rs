@@ -391,28 +391,7 @@ async fn stored_errors_read_back_until_they_lapse(backend: Backend) {
     ));
 }
 
-macro_rules! on_both_backends {
-    ($($case:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test]
-                async fn $case() {
-                    super::$case(kratos_core::testing::Backend::Sqlite).await;
-                }
-            )*
-        }
-        mod dynamodb {
-            $(
-                #[tokio::test]
-                async fn $case() {
-                    super::$case(kratos_core::testing::Backend::DynamoDb).await;
-                }
-            )*
-        }
-    };
-}
-
-on_both_backends!(
+kratos_core::on_both_backends!(
     a_created_flow_reads_back_whole,
     an_unknown_flow_is_not_found,
     a_flow_of_another_kind_is_not_found,

@@ -1131,28 +1131,7 @@ async fn update_with_writes_companions_atomically(backend: Backend) {
     f.assert_consistent(identity.id).await;
 }
 
-macro_rules! contract {
-    ($($case:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    super::$case(kratos_core::testing::Backend::Sqlite).await;
-                }
-            )*
-        }
-        mod dynamodb {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    super::$case(kratos_core::testing::Backend::DynamoDb).await;
-                }
-            )*
-        }
-    };
-}
-
-contract!(
+kratos_core::on_both_backends!(
     create_then_get_round_trips_the_whole_document,
     a_missing_identity_is_not_found,
     a_taken_identifier_is_a_conflict_and_nothing_is_written,

@@ -617,28 +617,7 @@ async fn deleting_an_identity_deletes_its_sessions(backend: Backend) {
     );
 }
 
-macro_rules! on_both_backends {
-    ($($case:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test]
-                async fn $case() {
-                    super::$case(kratos_core::testing::Backend::Sqlite).await;
-                }
-            )*
-        }
-        mod dynamodb {
-            $(
-                #[tokio::test]
-                async fn $case() {
-                    super::$case(kratos_core::testing::Backend::DynamoDb).await;
-                }
-            )*
-        }
-    };
-}
-
-on_both_backends!(
+kratos_core::on_both_backends!(
     a_token_finds_its_session_and_identity_in_one_batch_get,
     wrong_forged_and_foreign_tokens_find_nothing,
     expired_sessions_are_invisible,

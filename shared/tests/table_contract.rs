@@ -594,28 +594,7 @@ async fn ping_succeeds_on_a_reachable_table(backend: Backend) {
     f.table.ping().await.unwrap();
 }
 
-macro_rules! contract {
-    ($($case:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test]
-                async fn $case() {
-                    super::$case(kratos_core::testing::Backend::Sqlite).await;
-                }
-            )*
-        }
-        mod dynamodb {
-            $(
-                #[tokio::test]
-                async fn $case() {
-                    super::$case(kratos_core::testing::Backend::DynamoDb).await;
-                }
-            )*
-        }
-    };
-}
-
-contract!(
+kratos_core::on_both_backends!(
     put_then_get_round_trips_every_field,
     a_missing_key_reads_as_none,
     get_many_returns_only_the_live_items_found,

@@ -140,25 +140,4 @@ pub fn repository_root() -> std::path::PathBuf {
         .to_path_buf()
 }
 
-/// Runs each listed `async fn(Backend)` once on SQLite and once on DynamoDB.
-#[macro_export]
-macro_rules! on_both_backends {
-    ($($case:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    super::$case($crate::Backend::Sqlite).await;
-                }
-            )*
-        }
-        mod dynamodb {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    super::$case($crate::Backend::DynamoDb).await;
-                }
-            )*
-        }
-    };
-}
+pub use kratos_core::on_both_backends;
