@@ -13,7 +13,8 @@ pub fn public_router(state: AppState) -> Router {
     let router = Router::new()
         .merge(fn_metadata::router(state.clone()))
         .merge(fn_schemas::router(state.clone()))
-        .merge(fn_sessions::router(state.clone()));
+        .merge(fn_sessions::router(state.clone()))
+        .merge(fn_self_service::router(state.clone()));
     let router = finish_router(router);
     match cors_layer(&state.config.serve.public.cors) {
         Some(cors) => router.layer(cors),

@@ -9,9 +9,12 @@ use url::Url;
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::{Config, ConfigError, ConfigSource, DeliveryStrategy, Loaded};
 use crate::courier::{Channels, Courier, MessageRepository, RetryPolicy, TemplateError, Templates};
+use crate::crypto::Sealer;
 use crate::flow::csrf::CsrfTokens;
 use crate::hash::{HashError, PasswordHasher};
 use crate::schema::{LoadError, SchemaRegistry};
+use crate::selfservice::hooks::AddressVerifier;
+use crate::selfservice::password::policy::PasswordPolicy;
 use crate::session::{LogoutTokens, SessionManager, SessionSettings};
 use crate::store::dynamodb::DynamoTable;
 use crate::store::sqlite::SqliteTable;
@@ -38,6 +41,14 @@ pub struct App {
     /// Sessions: issuing, reading by token, AAL checks, logout tokens (keyed by
     /// `cookie_secrets`), and the session repository.
     pub sessions: SessionManager,
+    /// The password policy of `selfservice.methods.password.config` (with its breach
+    /// checker, when enabled).
+    pub password_policy: PasswordPolicy,
+    /// Seals the secrets of session token exchanges (`secrets.cipher`).
+    pub exchange_sealer: Sealer,
+    /// Starts verification of new addresses after registration and settings; installed by
+    /// the verification flow (see `selfservice::hooks`). `None`: nothing is started.
+    pub verifier: Option<Arc<dyn AddressVerifier>>,
     /// The directory of the configuration file, for relative `file://` references.
     pub config_directory: Option<PathBuf>,
     /// Courier templates, loaded on first use (functions that never compose or send a
@@ -156,6 +167,15 @@ impl App {
                 .expect("static URL")
         });
         Ok(App {
+            password_policy: PasswordPolicy::new(
+                &config.selfservice.methods.password.config,
+                hasher.max_password_bytes(),
+            ),
+            exchange_sealer: Sealer::new(
+                crate::selfservice::exchange::SEALING_PURPOSE,
+                &cipher_secrets,
+            ),
+            verifier: None,
             page_tokens: PageTokens::new(&cipher_secrets),
             csrf: CsrfTokens::new(&cookie_secrets),
             sessions: SessionManager::new(

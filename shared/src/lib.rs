@@ -16,6 +16,7 @@ pub mod ids;
 pub mod runtime;
 pub mod schema;
 pub mod secret;
+pub mod selfservice;
 pub mod session;
 pub mod store;
 pub mod telemetry;

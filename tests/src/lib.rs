@@ -6,6 +6,7 @@
 //! which runs it on the embedded store and on DynamoDB (moto's server).
 
 pub mod contract;
+pub mod flows;
 
 use std::sync::Arc;
 

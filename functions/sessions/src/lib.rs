@@ -7,6 +7,9 @@
 //! - `DELETE /sessions`: revoke my other sessions; answers how many.
 //! - `DELETE /sessions/{id}`: revoke one of my other sessions (not the current one: the
 //!   logout flow ends that).
+//! - `GET /sessions/token-exchange?init_code=&return_to_code=`: the session (and its
+//!   token) a native app's flow completed with, once (see
+//!   `kratos_core::selfservice::exchange`). 1 `GetItem` + 1 `DeleteItem` + 1 `BatchGetItem`.
 
 use axum::Router;
 use axum::extract::{OriginalUri, Path, State};
@@ -31,6 +34,7 @@ pub fn router(state: AppState) -> Router {
         .route("/sessions/whoami", any(whoami))
         .route("/sessions", get(list_mine).delete(revoke_others))
         .route("/sessions/{id}", delete(revoke_one))
+        .route("/sessions/token-exchange", get(token_exchange))
         .with_state(state)
 }
 
@@ -215,4 +219,55 @@ async fn revoke_one(
         .revoke_of_identity(current.identity.id, id)
         .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct ExchangeParams {
+    init_code: Option<String>,
+    return_to_code: Option<String>,
+}
+
+/// `GET /sessions/token-exchange`: 200 with the session and its token; 400 without both
+/// codes; 404 when they name no completed, unused exchange.
+async fn token_exchange(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    QueryParams(params): QueryParams<ExchangeParams>,
+) -> Result<Response, ApiError> {
+    use kratos_core::selfservice::exchange::{ExchangeError, TokenExchanges};
+    let (Some(init_code), Some(return_to_code)) = (
+        params.init_code.filter(|c| !c.is_empty()),
+        params.return_to_code.filter(|c| !c.is_empty()),
+    ) else {
+        return Err(ApiError::bad_request(
+            "\"init_code\" and \"return_to_code\" query params must be set",
+        ));
+    };
+    let not_found = || ApiError::not_found("no session yet for this \"code\"");
+    let (_, token) = TokenExchanges::new(app.table.clone(), &app.exchange_sealer)
+        .exchange(&init_code, &return_to_code)
+        .await
+        .map_err(|e| match e {
+            ExchangeError::NotFound => not_found(),
+            ExchangeError::Store(store) => store.into(),
+            other => ApiError::internal(other),
+        })?;
+    let token = kratos_core::session::SessionToken::parse(token.expose()).ok_or_else(not_found)?;
+    let (session, identity) = match app.sessions.authenticate(&token).await {
+        Ok(found) => found,
+        Err(SessionError::NoActiveSession { .. }) => return Err(not_found()),
+        Err(other) => return Err(other.into()),
+    };
+    let view = session_view(
+        &public_base_url(&app, &headers),
+        app.clock.now(),
+        &session,
+        Some(&identity),
+        Some(identity.is_active()),
+        true,
+    );
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({ "session": view, "session_token": token.expose() }),
+    ))
 }

@@ -154,6 +154,7 @@ impl Config {
         warnings.extend(crate::flow::return_to::config_warnings(
             &self.selfservice.allowed_return_urls,
         ));
+        warnings.extend(crate::selfservice::hooks::config_warnings(self));
         if self.courier.delivery_strategy == DeliveryStrategy::Http {
             return Err(invalid(
                 "courier.delivery_strategy",

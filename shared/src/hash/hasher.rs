@@ -111,6 +111,15 @@ impl PasswordHasher {
         Ok(PasswordHasher { algorithm })
     }
 
+    /// The longest password (in bytes) this hasher accepts: 72 for bcrypt, as in Kratos,
+    /// and [`MAX_PASSWORD_BYTES`] otherwise.
+    pub fn max_password_bytes(&self) -> usize {
+        match self.algorithm {
+            Configured::Argon2 { .. } => MAX_PASSWORD_BYTES,
+            Configured::Bcrypt { .. } => BCRYPT_MAX_PASSWORD_BYTES,
+        }
+    }
+
     /// The format of the hashes this hasher writes.
     pub fn format(&self) -> HashFormat {
         match self.algorithm {

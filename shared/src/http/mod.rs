@@ -10,6 +10,7 @@ pub mod flow_errors;
 pub mod pagination;
 pub mod request;
 pub mod self_service_errors;
+pub mod selfservice;
 pub mod session;
 
 use axum::Router;

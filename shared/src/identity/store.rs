@@ -119,6 +119,20 @@ impl IdentityStore {
     /// `TooLarge`, `Invalid` (an empty identifier) or `Store`. Nothing is written on failure.
     #[instrument(skip_all, fields(identity.id = %identity.id))]
     pub async fn create(&self, identity: &mut Identity) -> Result<(), IdentityError> {
+        self.create_with(identity, Vec::new()).await
+    }
+
+    /// [`IdentityStore::create`] with more writes in the same atomic write (a session
+    /// issued at registration, say), so that they happen together or not at all.
+    ///
+    /// Requests: 1 `TransactWriteItems`. Fails as `create` does; a failed condition of one
+    /// of `extra` is `Store(ConditionFailed { index })` with the index within `extra`.
+    #[instrument(skip_all, fields(identity.id = %identity.id, extra = extra.len()))]
+    pub async fn create_with(
+        &self,
+        identity: &mut Identity,
+        extra: Vec<WriteOp>,
+    ) -> Result<(), IdentityError> {
         let now = self.now();
         identity.normalize(now);
         identity.created_at = now;
@@ -138,6 +152,13 @@ impl IdentityStore {
             });
             meaning.push(Op::Acquire(claim.clone()));
         }
+        if ops.len() + extra.len() > MAX_WRITE_OPS {
+            return Err(IdentityError::TooLarge(format!(
+                "the identity and its companions need {} writes; one atomic write holds at most {MAX_WRITE_OPS}",
+                ops.len() + extra.len()
+            )));
+        }
+        ops.extend(extra);
         match self.write(ops).await {
             Ok(()) => {
                 identity.version = 1;
@@ -146,7 +167,10 @@ impl IdentityStore {
             }
             Err(StoreError::ConditionFailed { index }) => match meaning.get(index) {
                 Some(Op::Acquire(claim)) => Err(self.conflict(claim.clone()).await),
-                _ => Err(IdentityError::DuplicateId(identity.id)),
+                Some(_) => Err(IdentityError::DuplicateId(identity.id)),
+                None => Err(IdentityError::Store(StoreError::ConditionFailed {
+                    index: index - meaning.len(),
+                })),
             },
             Err(other) => Err(other.into()),
         }
@@ -250,6 +274,21 @@ impl IdentityStore {
     /// Nothing is written on failure.
     #[instrument(skip_all, fields(identity.id = %identity.id, version = identity.version))]
     pub async fn update(&self, identity: &mut Identity) -> Result<(), IdentityError> {
+        self.update_with(identity, Vec::new()).await
+    }
+
+    /// [`IdentityStore::update`] with more writes in the same atomic write (the session a
+    /// login issues, the flow a settings change completes), so that they happen together
+    /// or not at all.
+    ///
+    /// Requests: 1 `TransactWriteItems`. Fails as `update` does; a failed condition of one
+    /// of `extra` is `Store(ConditionFailed { index })` with the index within `extra`.
+    #[instrument(skip_all, fields(identity.id = %identity.id, version = identity.version, extra = extra.len()))]
+    pub async fn update_with(
+        &self,
+        identity: &mut Identity,
+        extra: Vec<WriteOp>,
+    ) -> Result<(), IdentityError> {
         if identity.version == 0 {
             return Err(IdentityError::NotFound(identity.id));
         }
@@ -278,14 +317,16 @@ impl IdentityStore {
             ops.push(release(claim, identity.id));
             meaning.push(Op::Release(claim.clone()));
         }
-        if ops.len() > MAX_WRITE_OPS {
+        if ops.len() + extra.len() > MAX_WRITE_OPS {
             return Err(IdentityError::TooLarge(format!(
                 "the change needs {} writes; one atomic write holds at most {MAX_WRITE_OPS}",
-                ops.len()
+                ops.len() + extra.len()
             )));
         }
         loop {
-            match self.write(ops.clone()).await {
+            let mut attempt = ops.clone();
+            attempt.extend(extra.iter().cloned());
+            match self.write(attempt).await {
                 Ok(()) => {
                     identity.version += 1;
                     identity.stored_claims = Some(claims);
@@ -298,6 +339,11 @@ impl IdentityStore {
                         warn!(%claim, "a claim the stored document lists was not held; skipping its release");
                         ops.remove(index);
                         meaning.remove(index);
+                    }
+                    None => {
+                        return Err(IdentityError::Store(StoreError::ConditionFailed {
+                            index: index - meaning.len(),
+                        }));
                     }
                     _ => {
                         return Err(match self.read(identity.id).await? {

@@ -243,3 +243,33 @@ impl SessionManager {
             .await
     }
 }
+
+/// Issuing a session as part of a larger atomic write.
+impl SessionManager {
+    /// A new session for `identity` after `method` succeeded, not stored yet: store it with
+    /// [`SessionStore::create_op`] in the same write as whatever must happen with it, then
+    /// call [`SessionStore::created`]. Fails with `IdentityDisabled`.
+    pub fn prepare(
+        &self,
+        identity: &Identity,
+        method: AuthenticationMethod,
+        device: DeviceInfo,
+    ) -> Result<IssuedSession, SessionError> {
+        if !identity.is_active() {
+            return Err(SessionError::IdentityDisabled(identity.id));
+        }
+        let (session, token) = Session::new(
+            identity.id,
+            method,
+            device,
+            self.settings.lifespan,
+            self.clock.now(),
+        );
+        let logout_token = self.logout_token(&session);
+        Ok(IssuedSession {
+            session,
+            token,
+            logout_token,
+        })
+    }
+}

@@ -566,3 +566,21 @@ fn decode_session(item: Item) -> Result<Session, StoreError> {
     session.version = version;
     Ok(session)
 }
+
+/// Writes that join a larger atomic write (a session issued together with the identity
+/// a registration creates, or with the identity update a login's rehash makes).
+impl SessionStore {
+    /// The write that stores a new session (from [`Session::new`]); it fails if the ID is
+    /// taken. After the write succeeded, call [`SessionStore::created`].
+    pub fn create_op(&self, session: &Session) -> Result<WriteOp, SessionError> {
+        Ok(WriteOp::Put {
+            item: session_item(session, 1)?,
+            condition: Condition::Absent,
+        })
+    }
+
+    /// Records that a [`SessionStore::create_op`] of `session` was written.
+    pub fn created(&self, session: &mut Session) {
+        session.version = 1;
+    }
+}

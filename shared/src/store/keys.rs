@@ -121,6 +121,12 @@ pub fn flow_token(purpose: &str, digest: &str) -> Key {
     Key::new(format!("TOK#{purpose}#{digest}"), "TOK")
 }
 
+/// A session token exchange (`GET /sessions/token-exchange`), keyed by the digest of its
+/// init code.
+pub fn session_token_exchange(init_code_digest: &str) -> Key {
+    flow_token("session_token_exchange", init_code_digest)
+}
+
 /// A user-facing error kept for the error UI (`GET /self-service/errors?id=`).
 pub fn self_service_error(id: SelfServiceErrorId) -> Key {
     Key::new(format!("ERR#{id}"), "ERR")

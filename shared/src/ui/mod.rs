@@ -15,7 +15,9 @@ pub use node::{
     UiNodeGroup, UiNodeMeta, UiNodeType, csrf_token_node, identifier_node, method_button,
     password_node,
 };
-pub use schema_nodes::{identifier_label, schema_key_order, trait_nodes};
+pub use schema_nodes::{
+    FormFieldType, FormScalar, form_field_types, identifier_label, schema_key_order, trait_nodes,
+};
 pub use sort::{SortOptions, sort_nodes};
 pub use text::{MessageId, UiText, UiTextType};
 

@@ -22,6 +22,7 @@ struct LeafPath {
     pattern: Option<String>,
     title: Option<String>,
     required: bool,
+    form_type: FormFieldType,
 }
 
 /// The type class Kratos infers for a path (its "type hint").
@@ -32,6 +33,72 @@ enum LeafKind {
     Boolean,
     /// An array of strings, numbers or booleans: rendered as a single text input.
     ScalarArray,
+}
+
+/// How a form field's text becomes JSON, by the type the schema gives its path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormFieldType {
+    String,
+    Number,
+    Integer,
+    Boolean,
+    /// Repeated fields collect into an array whose items have this type.
+    Array(FormScalar),
+}
+
+/// The item type of an array field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormScalar {
+    String,
+    Number,
+    Integer,
+    Boolean,
+}
+
+/// The type of every leaf path of an identity schema document (`traits.age` → `Integer`),
+/// for turning `application/x-www-form-urlencoded` submissions into JSON, as Kratos's form
+/// decoder does with the schema at hand.
+pub fn form_field_types(document: &Value) -> Vec<(String, FormFieldType)> {
+    let mut paths = Vec::new();
+    collect_paths(document, document, &mut Vec::new(), None, 0, &mut paths);
+    let mut seen = std::collections::HashSet::new();
+    paths
+        .into_iter()
+        .filter(|p| seen.insert(p.name.clone()))
+        .map(|p| (p.name, p.form_type))
+        .collect()
+}
+
+fn scalar_type(schema: &Value) -> Option<FormScalar> {
+    match single_type(schema)? {
+        Ok("string") => Some(FormScalar::String),
+        Ok("number") => Some(FormScalar::Number),
+        Ok("integer") => Some(FormScalar::Integer),
+        Ok("boolean") => Some(FormScalar::Boolean),
+        _ => None,
+    }
+}
+
+fn form_type(root: &Value, schema: &Value, kind: LeafKind) -> FormFieldType {
+    match kind {
+        LeafKind::String => FormFieldType::String,
+        LeafKind::Boolean => FormFieldType::Boolean,
+        LeafKind::Number => match scalar_type(schema) {
+            Some(FormScalar::Integer) => FormFieldType::Integer,
+            _ => match schema.get("const") {
+                Some(Value::Number(n)) if n.is_i64() || n.is_u64() => FormFieldType::Integer,
+                _ => FormFieldType::Number,
+            },
+        },
+        LeafKind::ScalarArray => {
+            let item = schema
+                .get("items")
+                .map(|items| resolve_ref(root, items).unwrap_or(items))
+                .and_then(scalar_type)
+                .unwrap_or(FormScalar::String);
+            FormFieldType::Array(item)
+        }
+    }
 }
 
 /// One input per leaf property of `schema` (the whole identity schema, so names start with
@@ -170,6 +237,7 @@ fn collect_paths(
                 .and_then(Value::as_str)
                 .map(str::to_owned),
             required,
+            form_type: form_type(root, schema, kind),
         });
     }
     if let Some(target) = resolve_ref(root, schema) {
