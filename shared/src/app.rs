@@ -175,7 +175,7 @@ impl App {
                 crate::selfservice::exchange::SEALING_PURPOSE,
                 &cipher_secrets,
             ),
-            verifier: None,
+            verifier: Some(Arc::new(crate::selfservice::verification::hook::Verifier)),
             page_tokens: PageTokens::new(&cipher_secrets),
             csrf: CsrfTokens::new(&cookie_secrets),
             sessions: SessionManager::new(

@@ -66,6 +66,7 @@ pub fn default_config() -> String {
 /// A browser: keeps cookies, never follows redirects (tests assert the 303s).
 pub struct Browser {
     pub client: Client,
+    jar: std::sync::Arc<reqwest::cookie::Jar>,
 }
 
 impl Default for Browser {
@@ -76,13 +77,23 @@ impl Default for Browser {
 
 impl Browser {
     pub fn new() -> Self {
+        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
         Self {
             client: Client::builder()
-                .cookie_store(true)
+                .cookie_provider(jar.clone())
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .expect("client builds"),
+            jar,
         }
+    }
+
+    /// The `Cookie` header this browser sends to `url`.
+    pub fn cookie_header(&self, url: &str) -> Option<String> {
+        use reqwest::cookie::CookieStore;
+        self.jar
+            .cookies(&Url::parse(url).expect("a URL"))
+            .map(|v| v.to_str().expect("ASCII cookies").to_owned())
     }
 
     /// A navigation (no `Accept: application/json`).

@@ -7,6 +7,7 @@
 
 pub mod contract;
 pub mod flows;
+pub mod outbox;
 
 use std::sync::Arc;
 

@@ -7,6 +7,7 @@
 //! generic [`store::FlowStore`] keeps any of them. Strategies (password, profile, code,
 //! link) add nodes to the flow's `ui`; hooks run after success. See `docs/self-service.md`.
 
+pub mod challenge;
 pub mod csrf;
 pub mod return_to;
 pub mod self_service_errors;

@@ -8,6 +8,7 @@ pub mod error;
 pub mod extract;
 pub mod flow_errors;
 pub mod pagination;
+pub mod recovery;
 pub mod request;
 pub mod self_service_errors;
 pub mod selfservice;

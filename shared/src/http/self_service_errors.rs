@@ -59,12 +59,13 @@ pub async fn forward_error(app: &App, headers: &HeaderMap, error: ApiError) -> R
 }
 
 /// The stored error for `GET /self-service/errors?id=` (also `?error=`, which Kratos
-/// accepts too). `stub:500` returns a sample error. One GetItem.
+/// accepts too). `stub:500` returns a sample error. One GetItem. A missing or malformed
+/// ID is 404, as in Kratos (which reads it as the nil UUID) and as the contract documents.
 pub async fn fetch_error(app: &App, id: Option<&str>) -> Result<SelfServiceError, ApiError> {
     let id = id
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .ok_or_else(|| ApiError::bad_request("The id query parameter is required."))?;
+        .ok_or_else(|| ApiError::not_found("No error with this ID exists: the id query parameter is missing."))?;
     if id == "stub:500" {
         return Ok(stub_500(app.clock.now()));
     }
@@ -142,7 +143,7 @@ mod tests {
         let malformed = fetch_error(&app, Some("not-a-uuid")).await.unwrap_err();
         assert_eq!(malformed.status, StatusCode::NOT_FOUND);
         let missing = fetch_error(&app, None).await.unwrap_err();
-        assert_eq!(missing.status, StatusCode::BAD_REQUEST);
+        assert_eq!(missing.status, StatusCode::NOT_FOUND);
     }
 
     #[tokio::test]

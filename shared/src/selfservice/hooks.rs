@@ -21,7 +21,7 @@ use async_trait::async_trait;
 
 use super::ContinueWith;
 use crate::config::{AfterFlow, Config, HookConfig};
-use crate::flow::{FlowKind, FlowType};
+use crate::flow::FlowKind;
 use crate::identity::Identity;
 
 /// A hook that runs after success.
@@ -143,13 +143,15 @@ impl StartedVerification {
 pub trait AddressVerifier: Send + Sync + std::fmt::Debug {
     /// Starts a verification flow (and sends its message) for each address that needs one:
     /// after registration and login every unverified address, after settings every
-    /// address still `pending`. `flow_type` is the type of the completed flow.
+    /// address still `pending`. `completed` is the flow that succeeded (its type, request
+    /// URL and transient payload carry over), a flow of `completed_kind`; `ctx` is its
+    /// submission (the anti-CSRF token of browser flows carries over too).
     async fn start_verifications(
         &self,
-        app: &crate::app::App,
+        ctx: &super::SubmitContext<'_>,
+        completed: &crate::flow::FlowCommon,
+        completed_kind: FlowKind,
         identity: &Identity,
-        completed: FlowKind,
-        flow_type: FlowType,
     ) -> anyhow::Result<Vec<StartedVerification>>;
 }
 

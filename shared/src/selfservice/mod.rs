@@ -16,15 +16,20 @@
 //! [`Submission`] and a [`SubmitContext`], and turns outcomes and [`SubmitError`]s into
 //! Kratos's responses (redirects for browsers, JSON for scripts and native apps).
 
+pub mod code;
 pub mod continue_with;
 pub mod exchange;
 pub mod hooks;
+pub mod link;
 pub mod login;
+pub mod out_of_band;
 pub mod password;
 pub mod profile;
+pub mod recovery;
 pub mod registration;
 pub mod settings;
 pub mod submission;
+pub mod verification;
 
 use time::OffsetDateTime;
 use url::Url;

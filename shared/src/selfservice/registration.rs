@@ -383,7 +383,7 @@ async fn complete(
     tracing::info!(identity.id = %identity.id, method = method.as_str(), "a new identity registered");
 
     let mut continue_with = Vec::new();
-    let verifications = start_verifications(ctx, &identity, stored.flow.common.flow_type).await;
+    let verifications = start_verifications(ctx, &identity, &stored.flow.common).await;
     continue_with.extend(verifications.iter().map(StartedVerification::continue_with));
     if hooks.contains(&Hook::ShowVerificationUi)
         && !ctx.wants_json
@@ -414,7 +414,7 @@ async fn complete(
 async fn start_verifications(
     ctx: &SubmitContext<'_>,
     identity: &Identity,
-    flow_type: FlowType,
+    completed: &crate::flow::FlowCommon,
 ) -> Vec<StartedVerification> {
     let app = ctx.app;
     if !app.config.selfservice.flows.verification.enabled {
@@ -424,7 +424,7 @@ async fn start_verifications(
         return Vec::new();
     };
     match verifier
-        .start_verifications(app, identity, FlowKind::Registration, flow_type)
+        .start_verifications(ctx, completed, FlowKind::Registration, identity)
         .await
     {
         Ok(started) => started,

@@ -450,7 +450,7 @@ async fn complete(
             .await?;
         tracing::info!(identity.id = %identity.id, revoked, "revoked the identity's other sessions after a settings change");
     }
-    let started = start_verifications(ctx, &identity, stored.flow.common.flow_type).await;
+    let started = start_verifications(ctx, &identity, &stored.flow.common).await;
     stored
         .flow
         .continue_with
@@ -472,7 +472,7 @@ async fn complete(
 async fn start_verifications(
     ctx: &SubmitContext<'_>,
     identity: &Identity,
-    flow_type: FlowType,
+    completed: &crate::flow::FlowCommon,
 ) -> Vec<StartedVerification> {
     let app = ctx.app;
     if !app.config.selfservice.flows.verification.enabled {
@@ -482,7 +482,7 @@ async fn start_verifications(
         return Vec::new();
     };
     match verifier
-        .start_verifications(app, identity, FlowKind::Settings, flow_type)
+        .start_verifications(ctx, completed, FlowKind::Settings, identity)
         .await
     {
         Ok(started) => started,

@@ -1,0 +1,241 @@
+//! What the verification and recovery flows share: proving control of an address out of
+//! band. A strategy (`code`, `link`) sends a one-time code or link to an address and later
+//! accepts it back; this module composes those messages, finds where a browser goes
+//! afterwards, and describes how a submission is answered ([`Reply`]).
+//!
+//! Both flows answer in ways the login and registration flows do not: a failure that
+//! makes the flow unusable (too many codes, an expired or reused code, an invalid link)
+//! starts a fresh flow carrying the message and points the client to it.
+
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+use url::Url;
+
+use super::SubmitError;
+use crate::app::App;
+use crate::courier::{
+    self, Message, MessageRepository, TemplateData, TemplateType,
+};
+use crate::flow::store::{FlowDocument, StoredFlow};
+use crate::flow::{FlowError, FlowKind, join_path};
+use crate::identity::{AddressVia, Identity, ViewOptions};
+use crate::store::WriteOp;
+
+/// When a browser is sent to the flow's UI (303) instead of getting the flow as JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RedirectRule {
+    /// When the client navigates like a browser (prefers HTML and sent no JSON), whatever
+    /// the flow's type: a code typed into the UI of a flow a native app started still
+    /// lands in the UI.
+    BrowserNavigation,
+    /// When the flow is a browser flow and the client did not ask for JSON.
+    BrowserFlowUnlessJson,
+}
+
+/// How a shown flow is answered to scripts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShowStatus {
+    Ok,
+    /// The submission was refused; the flow carries the messages.
+    BadRequest,
+}
+
+/// How scripts (JSON clients and native apps) learn about a replacement flow.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ScriptAnswer {
+    /// An error naming the new flow (`self_service_flow_replaced` or
+    /// `self_service_flow_expired`, 410, with `use_flow_id`).
+    Error(FlowError),
+    /// `303 See Other` to `GET /self-service/<kind>/flows?id=<new flow>`.
+    FetchRedirect,
+    /// The new flow's UI, like browsers (link clicks are always answered this way).
+    Ui,
+}
+
+/// How scripts learn about a flow that replaced the submitted one, before it exists.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RetryAnswer {
+    /// 410 `self_service_flow_replaced` naming the new flow.
+    Replaced,
+    /// 410 `self_service_flow_expired` (what expired, at this time) naming the new flow.
+    Expired(OffsetDateTime),
+    /// `303 See Other` to fetch the new flow.
+    FetchRedirect,
+    /// The new flow's UI, like browsers.
+    Ui,
+}
+
+impl RetryAnswer {
+    /// The answer for scripts once the new flow `id` exists.
+    pub fn for_flow(self, id: crate::ids::FlowId, now: OffsetDateTime) -> ScriptAnswer {
+        match self {
+            RetryAnswer::Replaced => ScriptAnswer::Error(FlowError::Replaced { use_flow_id: id }),
+            RetryAnswer::Expired(expired_at) => {
+                ScriptAnswer::Error(FlowError::Expired(crate::flow::FlowExpired {
+                    expired_at,
+                    since: now - expired_at,
+                    use_flow_id: Some(id),
+                }))
+            }
+            RetryAnswer::FetchRedirect => ScriptAnswer::FetchRedirect,
+            RetryAnswer::Ui => ScriptAnswer::Ui,
+        }
+    }
+}
+
+/// How a submission of a verification or recovery flow is answered. The flows in it are
+/// stored already.
+#[derive(Debug)]
+pub enum Reply<F> {
+    /// Show the flow: scripts get it as JSON with `status`; browsers go to its UI as
+    /// `redirect` says.
+    Show {
+        flow: Box<StoredFlow<F>>,
+        status: ShowStatus,
+        redirect: RedirectRule,
+    },
+    /// Send the browser to the flow's UI whatever it asked for (a followed link).
+    ShowInUi(Box<StoredFlow<F>>),
+    /// A new flow replaced the submitted one and carries the message: browsers go to its
+    /// UI, scripts are answered as `scripts` says.
+    Replaced {
+        flow: Box<StoredFlow<F>>,
+        scripts: ScriptAnswer,
+    },
+}
+
+impl<F: FlowDocument> Reply<F> {
+    pub fn show(flow: StoredFlow<F>, redirect: RedirectRule) -> Self {
+        Reply::Show {
+            flow: Box::new(flow),
+            status: ShowStatus::Ok,
+            redirect,
+        }
+    }
+
+    pub fn refused(flow: StoredFlow<F>) -> Self {
+        Reply::Show {
+            flow: Box::new(flow),
+            status: ShowStatus::BadRequest,
+            redirect: RedirectRule::BrowserFlowUnlessJson,
+        }
+    }
+
+    pub fn replaced(flow: StoredFlow<F>, scripts: ScriptAnswer) -> Self {
+        Reply::Replaced {
+            flow: Box::new(flow),
+            scripts,
+        }
+    }
+}
+
+/// The base of verification and recovery links: `selfservice.methods.link.config.base_url`,
+/// else the public base URL.
+pub fn link_base(app: &App, public_base: &Url) -> Url {
+    app.config
+        .selfservice
+        .methods
+        .link
+        .config
+        .base_url
+        .clone()
+        .unwrap_or_else(|| public_base.clone())
+}
+
+/// `<link base>/self-service/<kind>?flow=<id>&<param>=<value>`: where a message's link
+/// leads (the flow's submit endpoint, followed with `GET`).
+pub fn flow_link(
+    app: &App,
+    public_base: &Url,
+    kind: FlowKind,
+    flow: crate::ids::FlowId,
+    param: &str,
+    value: &str,
+) -> String {
+    let mut url = join_path(&link_base(app, public_base), &kind.submit_route());
+    url.query_pairs_mut()
+        .append_pair("flow", &flow.to_string())
+        .append_pair(param, value);
+    url.into()
+}
+
+/// The identity as templates see it (`{{ .Identity.traits.email }}`): the admin view,
+/// without credentials.
+pub fn identity_for_templates(public_base: &Url, identity: &Identity) -> Value {
+    let schema_url = crate::schema::schema_url(public_base, &identity.schema_id);
+    serde_json::to_value(identity.view(schema_url, &ViewOptions::admin())).unwrap_or(Value::Null)
+}
+
+/// The template data every message of a flow carries: the recipient, the flow's request
+/// URL and its transient payload.
+pub fn template_data(
+    to: &str,
+    request_url: &str,
+    transient_payload: Option<&Map<String, Value>>,
+) -> TemplateData {
+    TemplateData {
+        request_url: Some(request_url.to_owned()),
+        transient_payload: Some(Value::Object(
+            transient_payload.cloned().unwrap_or_default(),
+        )),
+        ..TemplateData::to(to)
+    }
+}
+
+/// Renders `template_type` for `via` (an e-mail, or an SMS to an E.164 number) into a
+/// queued message, and the write that queues it.
+pub async fn compose(
+    app: &App,
+    via: AddressVia,
+    template_type: TemplateType,
+    data: &TemplateData,
+    now: OffsetDateTime,
+) -> Result<(Message, Vec<WriteOp>), SubmitError> {
+    let templates = app
+        .templates()
+        .await
+        .map_err(|e| SubmitError::Internal(anyhow::Error::new(e)))?;
+    let message = match via {
+        AddressVia::Email => courier::compose_email(&templates, template_type, data, now),
+        AddressVia::Sms => courier::compose_sms(&templates, template_type, data, now),
+    }
+    .map_err(|e| SubmitError::Internal(anyhow::Error::new(e)))?;
+    let ops =
+        MessageRepository::queue_ops(&message).map_err(|e| SubmitError::Internal(e.into()))?;
+    Ok((message, ops))
+}
+
+/// Where a browser continues after a flow of `kind` completed: the flow's `return_to` if
+/// it is allowed, else `selfservice.flows.<kind>.after.default_browser_return_url`, else
+/// `selfservice.default_browser_return_url` (else the public base URL). A `return_to`
+/// that is not allowed falls back rather than failing, as in Kratos.
+pub fn continue_url(
+    app: &App,
+    public_base: &Url,
+    kind: FlowKind,
+    return_to: Option<&str>,
+) -> Url {
+    let policy = crate::flow::return_to::ReturnToPolicy::from_config(&app.config, public_base);
+    let flows = &app.config.selfservice.flows;
+    let after = match kind {
+        FlowKind::Verification => flows.verification.after.default_browser_return_url.as_ref(),
+        FlowKind::Recovery => flows.recovery.after.default_browser_return_url.as_ref(),
+        _ => None,
+    };
+    let default = after.cloned().unwrap_or_else(|| policy.default_url().clone());
+    policy
+        .resolve_with_default(return_to, &default)
+        .unwrap_or(default)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn template_data_always_carries_a_payload_object() {
+        let data = template_data("a@example.com", "https://x/self-service/verification", None);
+        assert_eq!(data.to, "a@example.com");
+        assert_eq!(data.transient_payload, Some(Value::Object(Map::new())));
+    }
+}
