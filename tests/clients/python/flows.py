@@ -88,3 +88,26 @@ def csrf_token(ui: k.UiContainer) -> str:
     token = inputs(ui)["csrf_token"].value
     assert isinstance(token, str) and token, "a browser flow carries its CSRF token"
     return token
+
+
+def wait_for_message(courier: k.CourierApi, recipient: str, template_type: str, timeout: float = 15) -> k.Message:
+    """The newest courier message of `template_type` to `recipient` (the local server queues
+    it in the flow's request and delivers it within `courier.worker.pull_wait`)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        messages = [m for m in courier.list_courier_messages(recipient=recipient) if m.template_type == template_type]
+        if messages:
+            return max(messages, key=lambda m: m.created_at)
+        assert time.monotonic() < deadline, f"no {template_type} message to {recipient}"
+        time.sleep(0.1)
+
+
+def code_in(message: k.Message) -> str:
+    """The six-digit one-time code in a message body (visible with `serve --dev`)."""
+    import re
+
+    found = re.search(r"\b(\d{6})\b", message.body)
+    assert found, message.body
+    return found.group(1)
