@@ -90,7 +90,7 @@ def csrf_token(ui: k.UiContainer) -> str:
     return token
 
 
-def wait_for_message(courier: k.CourierApi, recipient: str, template_type: str, timeout: float = 15) -> k.Message:
+def wait_for_message(courier: k.CourierApi, recipient: str, template_type: str, timeout: float = 60) -> k.Message:
     """The newest courier message of `template_type` to `recipient` (the local server queues
     it in the flow's request and delivers it within `courier.worker.pull_wait`)."""
     import time

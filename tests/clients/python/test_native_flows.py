@@ -221,3 +221,20 @@ def test_perform_native_logout_with_an_unknown_token_is_refused(frontend):
     with pytest.raises(ForbiddenException) as raised:
         frontend.perform_native_logout(k.PerformNativeLogoutBody(session_token="ory_st_" + uuid.uuid4().hex))
     assert_error(raised.value, 403)
+
+
+# Session token exchange (for native apps that finish a flow in a browser)
+
+
+def test_native_flows_hand_out_an_exchange_code_that_needs_the_return_to_code(frontend):
+    login_flow = frontend.create_native_login_flow(return_session_token_exchange_code=True,
+                                                   return_to="http://127.0.0.1:4455/app")
+    assert login_flow.session_token_exchange_code
+    assert login_flow.return_to == "http://127.0.0.1:4455/app"
+    registration_flow = frontend.create_native_registration_flow(return_session_token_exchange_code=True)
+    assert registration_flow.session_token_exchange_code
+    assert registration_flow.session_token_exchange_code != login_flow.session_token_exchange_code
+
+    with pytest.raises(NotFoundException) as raised:
+        frontend.exchange_session_token(init_code=login_flow.session_token_exchange_code, return_to_code="not-the-code")
+    assert_error(raised.value, 404)

@@ -230,7 +230,7 @@ def test_courier_messages_of_a_recipient_read_back_in_full(frontend, courier):
     assert queued.status in (k.CourierMessageStatus.QUEUED, k.CourierMessageStatus.SENT)
 
     # The local server's courier worker delivers it (delivery strategy `log`) within a second or so.
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + 60
     while (message := courier.get_courier_message(queued.id)).status != k.CourierMessageStatus.SENT:
         assert time.monotonic() < deadline, message
         time.sleep(0.2)

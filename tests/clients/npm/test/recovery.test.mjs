@@ -16,7 +16,8 @@ async function register(email) {
 }
 
 async function codeSentTo(recipient, templateType) {
-  for (let i = 0; i < 150; i++) {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
     const messages = await courier.listCourierMessages({ recipient });
     const message = messages.find((m) => m.template_type === templateType);
     if (message) return (await courier.getCourierMessage({ id: message.id })).body.match(/\b(\d{6})\b/)[1];
