@@ -12,6 +12,7 @@ use crate::courier::{Channels, Courier, MessageRepository, RetryPolicy, Template
 use crate::crypto::Sealer;
 use crate::flow::csrf::CsrfTokens;
 use crate::hash::{HashError, PasswordHasher};
+use crate::identity::{IdentityManager, IdentityStore};
 use crate::schema::{LoadError, SchemaRegistry};
 use crate::selfservice::hooks::AddressVerifier;
 use crate::selfservice::password::policy::PasswordPolicy;
@@ -49,6 +50,9 @@ pub struct App {
     /// Starts verification of new addresses after registration and settings; installed by
     /// the verification flow (see `selfservice::hooks`). `None`: nothing is started.
     pub verifier: Option<Arc<dyn AddressVerifier>>,
+    /// Seals the OIDC tokens kept in credentials (`initial_*_token`), keyed by the cipher
+    /// secrets; `include_credential=oidc` shows them opened.
+    pub credential_tokens: Sealer,
     /// The directory of the configuration file, for relative `file://` references.
     pub config_directory: Option<PathBuf>,
     /// Courier templates, loaded on first use (functions that never compose or send a
@@ -184,6 +188,7 @@ impl App {
                 SessionSettings::from_config(&config),
                 LogoutTokens::new(&cookie_secrets),
             ),
+            credential_tokens: Sealer::new("credential-token", &cipher_secrets),
             schemas,
             table,
             clock,
@@ -196,6 +201,31 @@ impl App {
             channels: tokio::sync::OnceCell::new(),
             config,
         })
+    }
+
+    /// The identity repository.
+    pub fn identities(&self) -> IdentityStore {
+        IdentityStore::new(self.table.clone(), self.clock.clone())
+    }
+
+    /// Identity management as the admin API performs it (create, import, replace, patch,
+    /// credential removal), over [`App::identities`].
+    pub fn identity_manager(&self) -> IdentityManager<'_> {
+        IdentityManager::new(
+            self.identities(),
+            &self.schemas,
+            &self.hasher,
+            self.clock.clone(),
+        )
+    }
+
+    /// Opens a token sealed with [`App::credential_tokens`] for display (`None` if it does
+    /// not open), in the shape identity views take.
+    pub fn open_credential_token(&self, sealed: &str) -> Option<String> {
+        self.credential_tokens
+            .open(sealed)
+            .ok()
+            .and_then(|plain| String::from_utf8(plain).ok())
     }
 
     /// The courier message repository.

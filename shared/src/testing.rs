@@ -3,6 +3,8 @@
 //! DynamoDB tests talk to the emulator named by `AWS_ENDPOINT_URL` (moto's server, which
 //! `scripts/test.sh` starts). Without it they fail loudly rather than skip.
 
+pub mod hash_vectors;
+
 use std::sync::Arc;
 
 use crate::clock::SharedClock;
@@ -56,7 +58,7 @@ pub async fn fresh_dynamo_table(clock: SharedClock) -> DynamoTable {
     let name = format!("kratos-test-{}", uuid::Uuid::new_v4().simple());
     let table = DynamoTable::new(client, name, clock);
     table
-        .create_table()
+        .create_table_with(false)
         .await
         .expect("the emulator creates tables");
     table

@@ -143,3 +143,44 @@ async fn admin_sessions_events_are_answered() {
     assert_eq!(status, 200);
     assert_response("get", "/admin/sessions", 200, &body);
 }
+
+#[tokio::test]
+async fn admin_identities_events_are_answered() {
+    let router = fn_admin_identities::router(state().await);
+    let (status, body) = invoke(router.clone(), "admin-identities-create.json").await;
+    assert_eq!(status, 201, "{body}");
+    assert_response("post", "/admin/identities", 201, &body);
+    assert_eq!(body["traits"]["email"], "foo@example.com");
+    let (status, body) = invoke(router.clone(), "admin-identities-list.json").await;
+    assert_eq!(status, 200);
+    assert_response("get", "/admin/identities", 200, &body);
+    assert_eq!(body.as_array().map(Vec::len), Some(1));
+    let (status, body) = invoke(router.clone(), "admin-identities-create.json").await;
+    assert_eq!(status, 409, "the same e-mail again");
+    assert_response("post", "/admin/identities", 409, &body);
+    let (status, body) = invoke(router, "admin-identities-get-unknown.json").await;
+    assert_eq!(status, 404);
+    assert_response("get", "/admin/identities/{id}", 404, &body);
+}
+
+/// The admin-identities Lambda also answers `/admin/identities/{id}/sessions`, which API
+/// Gateway routes to it, with the sessions code rather than its 404 fallback.
+#[tokio::test]
+async fn the_admin_identities_lambda_serves_identity_sessions() {
+    let state = state().await;
+    let router = kratos_core::http::finish_router(fn_admin_identities::lambda_router(state));
+    let request = http::Request::get(format!(
+        "/admin/identities/{}/sessions",
+        uuid::Uuid::new_v4()
+    ))
+    .body(axum::body::Body::empty())
+    .unwrap();
+    let response = router.oneshot(request).await.unwrap();
+    assert_eq!(response.status(), 200);
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    let body: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_response("get", "/admin/identities/{id}/sessions", 200, &body);
+    assert_eq!(body, serde_json::json!([]));
+}

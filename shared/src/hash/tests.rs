@@ -1,5 +1,5 @@
 //! Behaviour of the hashing module beyond the reference vectors (which live in
-//! `shared/tests/hash_vectors.rs`): the configured hasher, rehash policy, refusal of
+//! `shared/src/testing/hash_vectors.rs`): the configured hasher, rehash policy, refusal of
 //! malformed and oversized hashes, robustness against garbage, and secrecy.
 
 use std::time::{Duration, Instant};

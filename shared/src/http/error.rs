@@ -240,9 +240,12 @@ impl From<StoreError> for ApiError {
     }
 }
 
+/// Kratos's reason for a page token it did not issue (or that belongs to another listing).
+pub const PAGE_TOKEN_INVALID: &str = "The page token is invalid, do not craft your own page tokens";
+
 impl From<PageTokenError> for ApiError {
     fn from(err: PageTokenError) -> Self {
-        ApiError::bad_request(format!("The page_token is invalid: {err}"))
+        ApiError::bad_request(PAGE_TOKEN_INVALID).with_cause(err)
     }
 }
 

@@ -7,6 +7,7 @@ pub mod csrf;
 pub mod error;
 pub mod extract;
 pub mod flow_errors;
+pub mod identity;
 pub mod pagination;
 pub mod recovery;
 pub mod request;
@@ -22,7 +23,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tracing::Instrument;
 
 pub use error::ApiError;
-pub use extract::{FormBody, JsonBody, QueryParams};
+pub use extract::{FormBody, JsonBody, QueryParams, RawBody};
 
 use crate::config::Cors;
 

@@ -85,9 +85,87 @@ pub fn link_header(
     HeaderValue::from_str(&links.join(",")).expect("links are ASCII")
 }
 
+/// The `Link` header of a keyset-paginated listing exactly as Kratos writes it:
+/// `rel="first"` carrying the listing's start token, then `rel="next"` carrying the next
+/// page's token unless this is the last page. Each link is `path` with the request's other
+/// query parameters and `page_size`/`page_token` set, sorted by name and escaped as Go's
+/// `url.Values.Encode` does.
+pub fn keyset_link_header(
+    path: &str,
+    other_params: &[(String, String)],
+    page_size: usize,
+    first_token: &str,
+    next_token: Option<&str>,
+) -> HeaderValue {
+    let link = |token: &str, rel: &str| {
+        let mut params: Vec<(&str, &str)> = other_params
+            .iter()
+            .filter(|(key, _)| key != "page_token" && key != "page_size")
+            .map(|(key, value)| (key.as_str(), value.as_str()))
+            .collect();
+        let size = page_size.to_string();
+        params.push(("page_size", &size));
+        params.push(("page_token", token));
+        // Stable: values of one key keep their order, as in Go.
+        params.sort_by(|a, b| a.0.cmp(b.0));
+        let query: Vec<String> = params
+            .iter()
+            .map(|(key, value)| format!("{}={}", go_query_escape(key), go_query_escape(value)))
+            .collect();
+        format!("<{path}?{}>; rel=\"{rel}\"", query.join("&"))
+    };
+    let mut links = vec![link(first_token, "first")];
+    if let Some(token) = next_token {
+        links.push(link(token, "next"));
+    }
+    HeaderValue::from_str(&links.join(",")).expect("links are ASCII")
+}
+
+/// Go's `url.QueryEscape`: unreserved characters stay, a space becomes `+`, every other
+/// byte is `%XX` in upper case.
+pub fn go_query_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(byte as char)
+            }
+            b' ' => out.push('+'),
+            other => out.push_str(&format!("%{other:02X}")),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keyset_links_are_sorted_and_carry_both_tokens() {
+        let header = keyset_link_header(
+            "/admin/identities",
+            &[
+                ("page_token".into(), "old".into()),
+                ("ids".into(), "b".into()),
+                ("credentials_identifier".into(), "a b@c.d*".into()),
+                ("ids".into(), "a".into()),
+            ],
+            2,
+            "00000000-0000-0000-0000-000000000000",
+            Some("tok"),
+        );
+        assert_eq!(
+            header.to_str().unwrap(),
+            "</admin/identities?credentials_identifier=a+b%40c.d%2A&ids=b&ids=a&page_size=2&page_token=00000000-0000-0000-0000-000000000000>; rel=\"first\",\
+             </admin/identities?credentials_identifier=a+b%40c.d%2A&ids=b&ids=a&page_size=2&page_token=tok>; rel=\"next\""
+        );
+        let last = keyset_link_header("/x", &[], 250, "start", None);
+        assert_eq!(
+            last.to_str().unwrap(),
+            "</x?page_size=250&page_token=start>; rel=\"first\""
+        );
+    }
 
     #[test]
     fn page_size_is_bounded() {

@@ -14,22 +14,34 @@
 //!
 //! Updates read, change, re-validate and write back; a concurrent change makes the write
 //! fail with `Stale` instead of being lost.
+//!
+//! [`IdentityManager`] performs the admin API's operations (create from import bodies,
+//! batches, replace, JSON Patch, credential removal) on top of the store.
 
 mod derive;
 mod error;
+pub mod import;
+mod manage;
 mod model;
 pub mod normalize;
+pub mod patch;
 mod store;
 pub mod timestamp;
 mod view;
 
 pub use derive::{CodeAddress, Derived, derive};
 pub use error::{IdentityError, ListError};
+pub use import::{BodyError, CreateIdentityBody, UpdateIdentityBody};
+pub use manage::{
+    BATCH_LIMIT, BATCH_PLAINTEXT_PASSWORD_LIMIT, BatchError, BatchOutcome, IdentityManager,
+    ImportError, PatchIdentityError, RemoveCredentialsError, UPDATE_ATTEMPTS,
+};
 pub use model::{
     AddressVia, Claim, Credentials, CredentialsType, Identity, IdentityState,
     ImportedRecoveryAddress, ImportedVerifiableAddress, RecoveryAddress, VerifiableAddress,
     VerificationStatus, oidc_identifier,
 };
+pub use patch::PatchError;
 pub(crate) use store::decode_identity as decode_identity_item;
 pub use store::{
     DEFAULT_PAGE_SIZE, IdentifierClaim, IdentityPage, IdentityStore, ListQuery,

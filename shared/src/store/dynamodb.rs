@@ -45,6 +45,13 @@ impl DynamoTable {
     /// Creates the table with the layout of `template.yaml` and waits until it is active.
     /// Succeeds without change if the table already exists.
     pub async fn create_table(&self) -> Result<(), StoreError> {
+        self.create_table_with(true).await
+    }
+
+    /// Creates the table, with or without its stream. Tests go without: nothing in them
+    /// reads the stream (stream handlers get recorded events), and moto keeps every stream
+    /// record in memory.
+    pub async fn create_table_with(&self, stream: bool) -> Result<(), StoreError> {
         let string_attr = |name: &str| {
             AttributeDefinition::builder()
                 .attribute_name(name)
@@ -68,13 +75,17 @@ impl DynamoTable {
             .attribute_definitions(string_attr(attr::SK)?)
             .key_schema(key_element(attr::PK, KeyType::Hash)?)
             .key_schema(key_element(attr::SK, KeyType::Range)?)
-            .stream_specification(
-                StreamSpecification::builder()
-                    .stream_enabled(true)
-                    .stream_view_type(StreamViewType::NewAndOldImages)
-                    .build()
-                    .map_err(invalid)?,
-            );
+            .set_stream_specification(if stream {
+                Some(
+                    StreamSpecification::builder()
+                        .stream_enabled(true)
+                        .stream_view_type(StreamViewType::NewAndOldImages)
+                        .build()
+                        .map_err(invalid)?,
+                )
+            } else {
+                None
+            });
         for (name, pk, sk) in GLOBAL_INDEXES {
             request = request
                 .attribute_definitions(string_attr(pk)?)
