@@ -18,7 +18,7 @@ mkdir -p target/client-tests
 echo "==> building serverless-kratos"
 bin="$root/target/client-tests/serverless-kratos"
 built_bin() {
-  cargo build --quiet -p serverless-kratos --bin serverless-kratos --message-format=json \
+  cargo build --quiet -p serverless-kratos --bin serverless-kratos --message-format=json-render-diagnostics \
     | python3 -c 'import json, sys
 for line in sys.stdin:
     m = json.loads(line)
@@ -26,9 +26,9 @@ for line in sys.stdin:
         print(m["executable"], "fresh" if m["fresh"] else "rebuilt")'
 }
 for attempt in 1 2 3; do
-  read -r exe _ < <(built_bin)
+  read -r exe _ < <(built_bin) || { echo "cargo build failed"; exit 1; }
   cp "$exe" "$bin.tmp"
-  read -r _ state < <(built_bin)
+  read -r _ state < <(built_bin) || { echo "cargo build failed"; exit 1; }
   if [ "$state" = fresh ]; then break; fi
   if [ "$attempt" = 3 ]; then echo "the binary kept changing under $exe"; exit 1; fi
 done
