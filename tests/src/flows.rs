@@ -144,7 +144,11 @@ impl Browser {
         let response = self
             .get(&app.public(&format!("/self-service/{kind}/browser{query}")))
             .await;
-        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{kind} browser init");
+        assert_eq!(
+            response.status(),
+            StatusCode::SEE_OTHER,
+            "{kind} browser init"
+        );
         let location = location(&response);
         assert!(
             location.starts_with(&format!("{UI}/{kind}?flow=")),
@@ -159,7 +163,11 @@ impl Browser {
         let response = self
             .get_json(&app.public(&format!("/self-service/{kind}/flows?id={id}")))
             .await;
-        assert_eq!(response.status(), StatusCode::OK, "fetching the {kind} flow");
+        assert_eq!(
+            response.status(),
+            StatusCode::OK,
+            "fetching the {kind} flow"
+        );
         response.json().await.expect("flow JSON")
     }
 
@@ -399,7 +407,10 @@ pub async fn whoami_token(app: &TestApp, token: &str) -> Response {
 pub async fn forwarded_error(app: &TestApp, response: &Response) -> Value {
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let location = location(response);
-    assert!(location.starts_with(&format!("{UI}/error?id=")), "{location}");
+    assert!(
+        location.starts_with(&format!("{UI}/error?id=")),
+        "{location}"
+    );
     let id = query_param(&location, "id").unwrap();
     let stored = native()
         .get(app.public(&format!("/self-service/errors?id={id}")))

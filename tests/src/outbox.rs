@@ -57,7 +57,7 @@ selfservice:
       use: {recovery_use}
       ui_url: "http://127.0.0.1:4455/recovery"
       notify_unknown_recipients: {notify}
-    settings:
+{recovery_after}    settings:
       ui_url: "http://127.0.0.1:4455/settings"
     registration:
       after:
@@ -79,6 +79,8 @@ pub struct Flows {
     /// `selfservice.methods.code.config.lifespan` and `....link.config.lifespan`.
     pub code_lifespan: &'static str,
     pub link_lifespan: &'static str,
+    /// `selfservice.flows.recovery.after.hooks: [{hook: revoke_active_sessions}]`.
+    pub revoke_sessions_after_recovery: bool,
 }
 
 impl Default for Flows {
@@ -90,6 +92,7 @@ impl Default for Flows {
             continue_with_transitions: false,
             code_lifespan: "1h",
             link_lifespan: "1h",
+            revoke_sessions_after_recovery: false,
         }
     }
 }
@@ -135,6 +138,14 @@ pub async fn spawn_flows(backend: Backend, flows: Flows, extra: &str) -> TestApp
         .replace(
             "{transitions}",
             &flows.continue_with_transitions.to_string(),
+        )
+        .replace(
+            "{recovery_after}",
+            if flows.revoke_sessions_after_recovery {
+                "      after:\n        hooks:\n          - hook: revoke_active_sessions\n"
+            } else {
+                ""
+            },
         )
         .replace("{code_lifespan}", flows.code_lifespan)
         .replace("{link_lifespan}", flows.link_lifespan);
@@ -194,7 +205,11 @@ pub async fn messages_to(app: &TestApp, recipient: &str) -> Vec<Message> {
 /// The only message queued for `recipient`.
 pub async fn only_message_to(app: &TestApp, recipient: &str) -> Message {
     let mut messages = messages_to(app, recipient).await;
-    assert_eq!(messages.len(), 1, "one message to {recipient}: {messages:?}");
+    assert_eq!(
+        messages.len(),
+        1,
+        "one message to {recipient}: {messages:?}"
+    );
     messages.remove(0)
 }
 

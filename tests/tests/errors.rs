@@ -1,7 +1,9 @@
 //! `GET /self-service/errors?id=`: the errors browser flows store for the error UI.
 
 use blackbox::contract::assert_response;
-use blackbox::flows::{Browser, action, default_config, forwarded_error, location, native, query_param};
+use blackbox::flows::{
+    Browser, action, default_config, forwarded_error, location, native, query_param,
+};
 use blackbox::{Backend, TestApp, on_both_backends};
 use ory_kratos_client::apis::frontend_api;
 use reqwest::StatusCode;
@@ -14,7 +16,9 @@ async fn spawn(backend: Backend) -> TestApp {
 async fn the_stub_error_is_served_for_building_error_pages(backend: Backend) {
     let app = spawn(backend).await;
     let sdk = app.sdk(&app.public_url);
-    let error = frontend_api::get_flow_error(&sdk, "stub:500").await.unwrap();
+    let error = frontend_api::get_flow_error(&sdk, "stub:500")
+        .await
+        .unwrap();
     let body = serde_json::to_value(&error).unwrap();
     assert_response("get", "/self-service/errors", 200, &body);
     assert_eq!(body["error"]["code"], 500);
@@ -26,7 +30,14 @@ async fn a_browser_flow_error_is_stored_for_the_error_ui(backend: Backend) {
     let flow = browser.start(&app, "login", "").await;
     // A form post without its anti-CSRF token.
     let response = browser
-        .post_form(&action(&flow), &[("method", "password"), ("identifier", "x"), ("password", "y")])
+        .post_form(
+            &action(&flow),
+            &[
+                ("method", "password"),
+                ("identifier", "x"),
+                ("password", "y"),
+            ],
+        )
         .await;
     let location = location(&response);
     let id = query_param(&location, "id").unwrap();
@@ -41,7 +52,8 @@ async fn a_browser_flow_error_is_stored_for_the_error_ui(backend: Backend) {
         .unwrap();
     assert_eq!(read.id, id);
     // Stored errors lapse after a week.
-    app.clock.advance(std::time::Duration::from_secs(8 * 24 * 3600));
+    app.clock
+        .advance(std::time::Duration::from_secs(8 * 24 * 3600));
     let gone = native()
         .get(app.public(&format!("/self-service/errors?id={id}")))
         .send()

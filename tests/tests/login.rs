@@ -38,10 +38,16 @@ fn with_login_hooks(hooks: &[&str]) -> String {
 async fn a_browser_login_flow_offers_identifier_and_password(backend: Backend) {
     let app = spawn(backend).await;
     let browser = Browser::new();
-    let response = browser.get(&app.public("/self-service/login/browser")).await;
+    let response = browser
+        .get(&app.public("/self-service/login/browser"))
+        .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert!(location(&response).starts_with(&format!("{UI}/login?flow=")));
-    assert!(set_cookies(&response).iter().any(|c| c.starts_with("csrf_token_")));
+    assert!(
+        set_cookies(&response)
+            .iter()
+            .any(|c| c.starts_with("csrf_token_"))
+    );
     let id = query_param(&location(&response), "flow").unwrap();
     let flow = browser.fetch(&app, "login", &id).await;
     assert_response("get", "/self-service/login/flows", 200, &flow);
@@ -49,7 +55,10 @@ async fn a_browser_login_flow_offers_identifier_and_password(backend: Backend) {
     assert_eq!(flow["requested_aal"], "aal1");
     assert_eq!(flow["state"], "choose_method");
     assert!(flow["created_at"].is_string());
-    assert_eq!(node_names(&flow), ["csrf_token", "identifier", "password", "method"]);
+    assert_eq!(
+        node_names(&flow),
+        ["csrf_token", "identifier", "password", "method"]
+    );
     let identifier = node(&flow, "identifier").unwrap();
     assert_eq!(identifier["attributes"]["value"], "");
     assert_eq!(identifier["attributes"]["required"], true);
@@ -61,7 +70,9 @@ async fn a_browser_login_flow_offers_identifier_and_password(backend: Backend) {
     assert_eq!(method["attributes"]["value"], "password");
     assert_eq!(method["meta"]["label"]["id"], 1010022);
     // The SPA variant answers the flow itself.
-    let response = browser.get_json(&app.public("/self-service/login/browser")).await;
+    let response = browser
+        .get_json(&app.public("/self-service/login/browser"))
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
     let flow: Value = response.json().await.unwrap();
     assert_response("get", "/self-service/login/browser", 200, &flow);
@@ -104,11 +115,21 @@ async fn a_spa_signs_in_with_json(backend: Backend) {
         )
         .await;
     assert_eq!(response.status(), StatusCode::OK);
-    assert!(set_cookies(&response).iter().any(|c| c.starts_with("ory_kratos_session=")));
+    assert!(
+        set_cookies(&response)
+            .iter()
+            .any(|c| c.starts_with("ory_kratos_session="))
+    );
     let body: Value = response.json().await.unwrap();
     assert_response("post", "/self-service/login", 200, &body);
-    assert!(body.get("session_token").is_none(), "browsers get cookies, not tokens");
-    assert_eq!(body["session"]["identity"]["traits"]["email"], "spa@example.com");
+    assert!(
+        body.get("session_token").is_none(),
+        "browsers get cookies, not tokens"
+    );
+    assert_eq!(
+        body["session"]["identity"]["traits"]["email"],
+        "spa@example.com"
+    );
     assert_eq!(
         body["continue_with"],
         json!([{"action": "redirect_browser_to", "redirect_browser_to": format!("{UI}/")}])
@@ -186,8 +207,15 @@ async fn a_wrong_password_and_an_unknown_user_get_the_same_answer(backend: Backe
         let flow: Value = response.json().await.unwrap();
         assert_response("post", "/self-service/login", 400, &flow);
         assert_eq!(form_message_ids(&flow), [4000006]);
-        assert_eq!(node(&flow, "identifier").unwrap()["attributes"]["value"], identifier);
-        assert!(node(&flow, "password").unwrap()["attributes"].get("value").is_none());
+        assert_eq!(
+            node(&flow, "identifier").unwrap()["attributes"]["value"],
+            identifier
+        );
+        assert!(
+            node(&flow, "password").unwrap()["attributes"]
+                .get("value")
+                .is_none()
+        );
         let message = flow["ui"]["messages"][0].clone();
         answers.push((message, node_names(&flow)));
     }
@@ -209,7 +237,11 @@ async fn an_unknown_user_costs_the_reads_of_a_known_one(backend: Backend) {
         costs.push(app.store_requests());
     }
     assert_eq!(costs[0], costs[1], "{} vs {}", costs[0], costs[1]);
-    assert_eq!((costs[0].get, costs[0].write), (3, 1), "flow, claim, identity; the flow's messages");
+    assert_eq!(
+        (costs[0].get, costs[0].write),
+        (3, 1),
+        "flow, claim, identity; the flow's messages"
+    );
 }
 
 async fn login_costs_pinned_store_requests(backend: Backend) {
@@ -253,13 +285,20 @@ async fn an_imported_hash_verifies_and_is_rehashed_in_the_login_write(backend: B
     .await;
     assert_eq!(response.status(), StatusCode::OK);
     let cost = app.store_requests();
-    assert_eq!((cost.get, cost.write), (3, 1), "rehash and session in one write");
+    assert_eq!(
+        (cost.get, cost.write),
+        (3, 1),
+        "rehash and session in one write"
+    );
     let stored = store.get(identity.id).await.unwrap();
     let hash = stored.credentials[&CredentialsType::Password].config["hashed_password"]
         .as_str()
         .unwrap()
         .to_owned();
-    assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
+    assert!(
+        hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "{hash}"
+    );
     // The new hash works, and is not rehashed again.
     login_native(&app, "imported@example.com", "correct horse battery staple").await;
     let again = store.get(identity.id).await.unwrap();
@@ -294,19 +333,33 @@ async fn an_expired_flow_is_replaced(backend: Backend) {
     assert!(fresh["ui"]["messages"][0]["context"]["expired_at"].is_string());
     // A browser fetching its expired flow learns where to start again.
     let browser = Browser::new();
-    let flow = browser.start(&app, "login", "?return_to=http%3A%2F%2F127.0.0.1%3A4455%2Fhome").await;
+    let flow = browser
+        .start(
+            &app,
+            "login",
+            "?return_to=http%3A%2F%2F127.0.0.1%3A4455%2Fhome",
+        )
+        .await;
     app.clock.advance(std::time::Duration::from_secs(3601));
     let response = browser
-        .get_json(&app.public(&format!("/self-service/login/flows?id={}", flow["id"].as_str().unwrap())))
+        .get_json(&app.public(&format!(
+            "/self-service/login/flows?id={}",
+            flow["id"].as_str().unwrap()
+        )))
         .await;
     assert_eq!(response.status(), StatusCode::GONE);
     let body: Value = response.json().await.unwrap();
     assert_error_response("get", "/self-service/login/flows", 410, &body);
-    assert_eq!(body["error"]["details"]["return_to"], "http://127.0.0.1:4455/home");
-    assert!(body["error"]["details"]["redirect_to"]
-        .as_str()
-        .unwrap()
-        .starts_with(&app.public("/self-service/login/browser?return_to=")));
+    assert_eq!(
+        body["error"]["details"]["return_to"],
+        "http://127.0.0.1:4455/home"
+    );
+    assert!(
+        body["error"]["details"]["redirect_to"]
+            .as_str()
+            .unwrap()
+            .starts_with(&app.public("/self-service/login/browser?return_to="))
+    );
 }
 
 async fn browser_logins_need_a_matching_anti_csrf_token(backend: Backend) {
@@ -317,7 +370,11 @@ async fn browser_logins_need_a_matching_anti_csrf_token(backend: Backend) {
     let response = browser
         .post_form(
             &action(&flow),
-            &[("identifier", "csrf@example.com"), ("password", PASSWORD), ("method", "password")],
+            &[
+                ("identifier", "csrf@example.com"),
+                ("password", PASSWORD),
+                ("method", "password"),
+            ],
         )
         .await;
     let error = forwarded_error(&app, &response).await;
@@ -334,10 +391,16 @@ async fn browser_logins_need_a_matching_anti_csrf_token(backend: Backend) {
     let body: Value = response.json().await.unwrap();
     assert_error_response("post", "/self-service/login", 403, &body);
     assert_eq!(body["error"]["id"], "security_csrf_violation");
-    assert_eq!(browser.whoami(&app).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        browser.whoami(&app).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
     // A flow fetched by another browser is refused.
     let response = other
-        .get_json(&app.public(&format!("/self-service/login/flows?id={}", flow["id"].as_str().unwrap())))
+        .get_json(&app.public(&format!(
+            "/self-service/login/flows?id={}",
+            flow["id"].as_str().unwrap()
+        )))
         .await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
 }
@@ -346,7 +409,12 @@ async fn return_to_is_checked_and_honoured(backend: Backend) {
     let app = spawn(backend).await;
     register_native(&app, "ret@example.com", PASSWORD).await;
     let browser = Browser::new();
-    for target in ["//evil.example", "https:evil.example", "/\\evil.example", "http://a@evil.example"] {
+    for target in [
+        "//evil.example",
+        "https:evil.example",
+        "/\\evil.example",
+        "http://a@evil.example",
+    ] {
         let url = format!(
             "{}?return_to={}",
             app.public("/self-service/login/api"),
@@ -358,7 +426,11 @@ async fn return_to_is_checked_and_honoured(backend: Backend) {
         assert_response("get", "/self-service/login/api", 400, &body);
     }
     let flow = browser
-        .start(&app, "login", "?return_to=http%3A%2F%2F127.0.0.1%3A4455%2Fdashboard%3Ftab%3D1")
+        .start(
+            &app,
+            "login",
+            "?return_to=http%3A%2F%2F127.0.0.1%3A4455%2Fdashboard%3Ftab%3D1",
+        )
         .await;
     let response = browser
         .post_form(
@@ -378,10 +450,14 @@ async fn a_signed_in_client_must_ask_for_a_refresh(backend: Backend) {
     let app = spawn(backend).await;
     let browser = Browser::new();
     browser.register(&app, "signed@example.com", PASSWORD).await;
-    let response = browser.get(&app.public("/self-service/login/browser")).await;
+    let response = browser
+        .get(&app.public("/self-service/login/browser"))
+        .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&response), format!("{UI}/"));
-    let response = browser.get_json(&app.public("/self-service/login/browser")).await;
+    let response = browser
+        .get_json(&app.public("/self-service/login/browser"))
+        .await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"]["id"], "session_already_available");
@@ -414,7 +490,10 @@ async fn refresh_re_authenticates_the_session_with_a_new_token(backend: Backend)
     let identifier = node(&flow, "identifier").unwrap();
     assert_eq!(identifier["attributes"]["type"], "hidden");
     assert_eq!(identifier["attributes"]["value"], "fresh@example.com");
-    assert_eq!(node(&flow, "method").unwrap()["meta"]["label"]["id"], 1010001);
+    assert_eq!(
+        node(&flow, "method").unwrap()["meta"]["label"]["id"],
+        1010001
+    );
     app.clock.advance(std::time::Duration::from_secs(120));
     let response = browser
         .post_form(
@@ -478,7 +557,10 @@ async fn revoke_active_sessions_ends_the_other_sessions(backend: Backend) {
     let first = first["session_token"].as_str().unwrap();
     assert_eq!(whoami_token(&app, first).await.status(), StatusCode::OK);
     let second = login_native(&app, "revoke@example.com", PASSWORD).await;
-    assert_eq!(whoami_token(&app, first).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        whoami_token(&app, first).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
     assert_eq!(
         whoami_token(&app, second["session_token"].as_str().unwrap())
             .await
@@ -508,7 +590,10 @@ async fn a_disabled_identity_cannot_sign_in(backend: Backend) {
     let store = IdentityStore::new(app.state.table.clone(), app.state.clock.clone());
     let id = body["identity"]["id"].as_str().unwrap().parse().unwrap();
     let mut identity = store.get(id).await.unwrap();
-    identity.set_state(kratos_core::identity::IdentityState::Inactive, app.state.clock.now());
+    identity.set_state(
+        kratos_core::identity::IdentityState::Inactive,
+        app.state.clock.now(),
+    );
     store.update(&mut identity).await.unwrap();
     let flow = api_flow(&app, "login").await;
     let response = post_native(
@@ -534,8 +619,12 @@ async fn sessions_stop_working_after_revocation_and_expiry(backend: Backend) {
         .unwrap()
         .to_owned();
     assert_eq!(whoami_token(&app, &token).await.status(), StatusCode::OK);
-    app.clock.advance(std::time::Duration::from_secs(24 * 3600 + 1));
-    assert_eq!(whoami_token(&app, &token).await.status(), StatusCode::UNAUTHORIZED);
+    app.clock
+        .advance(std::time::Duration::from_secs(24 * 3600 + 1));
+    assert_eq!(
+        whoami_token(&app, &token).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
     let token = login_native(&app, "ends@example.com", PASSWORD).await["session_token"]
         .as_str()
         .unwrap()
@@ -547,7 +636,10 @@ async fn sessions_stop_working_after_revocation_and_expiry(backend: Backend) {
     )
     .await
     .unwrap();
-    assert_eq!(whoami_token(&app, &token).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        whoami_token(&app, &token).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 async fn malformed_submissions_are_answered_with_400s(backend: Backend) {
@@ -596,7 +688,11 @@ async fn malformed_submissions_are_answered_with_400s(backend: Backend) {
     let flow = api_flow(&app, "login").await;
     let response = native()
         .post(action(&flow))
-        .form(&[("method", "password"), ("identifier", "legacy@example.com"), ("password", PASSWORD)])
+        .form(&[
+            ("method", "password"),
+            ("identifier", "legacy@example.com"),
+            ("password", PASSWORD),
+        ])
         .send()
         .await
         .unwrap();
@@ -614,7 +710,10 @@ async fn a_native_login_can_hand_out_a_token_exchange_code(backend: Backend) {
         .json()
         .await
         .unwrap();
-    let init_code = flow["session_token_exchange_code"].as_str().unwrap().to_owned();
+    let init_code = flow["session_token_exchange_code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let done: Value = post_native(
         &action(&flow),
         &json!({"method": "password", "identifier": "swap@example.com", "password": PASSWORD}),
@@ -647,7 +746,71 @@ async fn a_native_login_can_hand_out_a_token_exchange_code(backend: Backend) {
     assert_eq!(body["session"]["id"], done["session"]["id"]);
 }
 
+async fn an_identity_with_a_second_factor_is_sent_on_to_aal2(backend: Backend) {
+    let app = spawn(backend).await;
+    let store = IdentityStore::new(app.state.table.clone(), app.state.clock.clone());
+    let now = app.state.clock.now();
+    let mut identity = Identity::new("", json!({"email": "mfa@example.com"}), now);
+    identity.upsert_credentials(CredentialsType::Password, json!({}), now);
+    identity.validate(&app.state.schemas, now).unwrap();
+    let hash = app.state.hasher.hash(&PASSWORD.into()).unwrap();
+    identity.upsert_credentials(
+        CredentialsType::Password,
+        json!({"hashed_password": hash}),
+        now,
+    );
+    identity.upsert_credentials(
+        CredentialsType::Totp,
+        json!({"totp_url": "otpauth://totp/x:mfa@example.com?secret=JBSWY3DPEHPK3PXP&issuer=x"}),
+        now,
+    );
+    store.create(&mut identity).await.unwrap();
+    // Native apps get the session without the identity.
+    let body = login_native(&app, "mfa@example.com", PASSWORD).await;
+    assert_response("post", "/self-service/login", 200, &body);
+    assert!(body["session"].get("identity").is_none());
+    assert_eq!(body["session"]["authenticator_assurance_level"], "aal1");
+    // Scripts are told to navigate; browsers are sent.
+    let browser = Browser::new();
+    let flow: Value = browser
+        .get_json(&app.public("/self-service/login/browser"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let response = browser
+        .post_json(
+            &action(&flow),
+            &json!({"method": "password", "csrf_token": csrf_token(&flow), "identifier": "mfa@example.com", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["id"], "browser_location_change_required");
+    let target = body["redirect_browser_to"].as_str().unwrap();
+    assert!(
+        target.starts_with(&app.public("/self-service/login/browser?aal=aal2")),
+        "{target}"
+    );
+    let other = Browser::new();
+    let response = other.login(&app, "mfa@example.com", PASSWORD).await;
+    let target = location(&response);
+    assert!(
+        target.starts_with(&app.public("/self-service/login/browser?aal=aal2")),
+        "{target}"
+    );
+    // That flow asks for the second factor (none of which is implemented yet).
+    let response = other.get(&target).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let id = query_param(&location(&response), "flow").unwrap();
+    let flow = other.fetch(&app, "login", &id).await;
+    assert_eq!(flow["requested_aal"], "aal2");
+    assert_eq!(form_message_ids(&flow), [1010004]);
+    assert_eq!(node_names(&flow), ["csrf_token"]);
+}
+
 on_both_backends!(
+    an_identity_with_a_second_factor_is_sent_on_to_aal2,
     a_browser_login_flow_offers_identifier_and_password,
     a_browser_signs_in_with_a_form_and_gets_a_session_cookie,
     a_spa_signs_in_with_json,

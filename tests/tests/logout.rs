@@ -3,8 +3,8 @@
 
 use blackbox::contract::assert_response;
 use blackbox::flows::{
-    Browser, UI, default_config, forwarded_error, location, login_native, native,
-    query_param, register_native, set_cookies, whoami_token,
+    Browser, UI, default_config, forwarded_error, location, login_native, native, query_param,
+    register_native, set_cookies, whoami_token,
 };
 use blackbox::{Backend, TestApp, on_both_backends};
 use ory_kratos_client::apis::frontend_api;
@@ -49,8 +49,14 @@ async fn a_browser_logs_out_through_its_logout_url(backend: Backend) {
             .any(|c| c.starts_with("ory_kratos_session=;") && c.contains("Max-Age=0")),
         "{cookies:?}"
     );
-    assert!(cookies.iter().any(|c| c.starts_with("csrf_token_")), "a fresh anti-CSRF cookie");
-    assert_eq!(browser.whoami(&app).await.status(), StatusCode::UNAUTHORIZED);
+    assert!(
+        cookies.iter().any(|c| c.starts_with("csrf_token_")),
+        "a fresh anti-CSRF cookie"
+    );
+    assert_eq!(
+        browser.whoami(&app).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 async fn a_replayed_logout_url_finds_no_session(backend: Backend) {
@@ -106,7 +112,9 @@ async fn a_logout_token_only_ends_its_own_session(backend: Backend) {
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     assert_eq!(bob.whoami(&app).await.status(), StatusCode::OK);
     assert_eq!(alice.whoami(&app).await.status(), StatusCode::OK);
-    let response = bob.get_json(&app.public("/self-service/logout?token=")).await;
+    let response = bob
+        .get_json(&app.public("/self-service/logout?token="))
+        .await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     let response = bob.get_json(&app.public("/self-service/logout")).await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
@@ -117,7 +125,9 @@ async fn scripts_get_204_and_return_to_is_checked(backend: Backend) {
     let browser = Browser::new();
     browser.register(&app, "script@example.com", PASSWORD).await;
     let response = browser
-        .get_json(&app.public("/self-service/logout/browser?return_to=https%3A%2F%2Fevil.example%2F"))
+        .get_json(
+            &app.public("/self-service/logout/browser?return_to=https%3A%2F%2Fevil.example%2F"),
+        )
         .await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     let body: Value = response.json().await.unwrap();
@@ -135,9 +145,14 @@ async fn scripts_get_204_and_return_to_is_checked(backend: Backend) {
     );
     let response = browser.get_json(url).await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
-    assert_eq!(browser.whoami(&app).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        browser.whoami(&app).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
     // Logging out needs a session.
-    let response = browser.get_json(&app.public("/self-service/logout/browser")).await;
+    let response = browser
+        .get_json(&app.public("/self-service/logout/browser"))
+        .await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     let body: Value = response.json().await.unwrap();
     assert_response("get", "/self-service/logout/browser", 401, &body);
@@ -171,7 +186,10 @@ async fn a_native_app_logs_out_with_the_sdk(backend: Backend) {
         .unwrap();
     let cost = app.store_requests();
     assert_eq!((cost.get, cost.write, cost.total()), (1, 1, 2));
-    assert_eq!(whoami_token(&app, &token).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        whoami_token(&app, &token).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
     // Again: the session is already revoked; nothing to do (as in Kratos).
     frontend_api::perform_native_logout(&sdk, PerformNativeLogoutBody::new(token.clone()))
         .await
@@ -187,7 +205,11 @@ async fn a_native_app_logs_out_with_the_sdk(backend: Backend) {
         let body: Value = response.json().await.unwrap();
         assert_response("delete", "/self-service/logout/api", 403, &body);
     }
-    for (body, content_type) in [("{}", "application/json"), ("{\"session_token\": 5}", "application/json"), ("nope", "application/json")] {
+    for (body, content_type) in [
+        ("{}", "application/json"),
+        ("{\"session_token\": 5}", "application/json"),
+        ("nope", "application/json"),
+    ] {
         let response = native()
             .delete(app.public("/self-service/logout/api"))
             .header("Content-Type", content_type)
@@ -204,11 +226,17 @@ async fn a_native_app_logs_out_with_the_sdk(backend: Backend) {
 async fn logout_costs_pinned_store_requests(backend: Backend) {
     let app = spawn(backend).await;
     let browser = Browser::new();
-    browser.register(&app, "cost-bye@example.com", PASSWORD).await;
+    browser
+        .register(&app, "cost-bye@example.com", PASSWORD)
+        .await;
     app.store_requests();
     let flow = logout_flow(&app, &browser, "").await;
     let create = app.store_requests();
-    assert_eq!((create.get_many, create.total()), (1, 1), "the logout URL: whoami's read");
+    assert_eq!(
+        (create.get_many, create.total()),
+        (1, 1),
+        "the logout URL: whoami's read"
+    );
     browser.get(flow["logout_url"].as_str().unwrap()).await;
     let done = app.store_requests();
     assert_eq!(

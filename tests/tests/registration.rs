@@ -4,13 +4,15 @@
 
 use blackbox::contract::assert_response;
 use blackbox::flows::{
-    Browser, UI, action, api_flow, assert_error_response, config, csrf_token, default_config, form_message_ids,
-    forwarded_error, location, native, node, node_message_ids, node_messages, node_names,
-    nodes, post_native, query_param, register_native, set_cookies, whoami_token,
+    Browser, UI, action, api_flow, assert_error_response, config, csrf_token, default_config,
+    form_message_ids, forwarded_error, location, native, node, node_message_ids, node_messages,
+    node_names, nodes, post_native, query_param, register_native, set_cookies, whoami_token,
 };
 use blackbox::{Backend, TestApp, on_both_backends};
 use ory_kratos_client::apis::frontend_api;
-use ory_kratos_client::models::{UpdateRegistrationFlowBody, UpdateRegistrationFlowWithPasswordMethod};
+use ory_kratos_client::models::{
+    UpdateRegistrationFlowBody, UpdateRegistrationFlowWithPasswordMethod,
+};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -179,7 +181,11 @@ async fn a_spa_registers_with_json_and_gets_the_session_without_a_token(backend:
         )
         .await;
     assert_eq!(response.status(), StatusCode::OK);
-    assert!(set_cookies(&response).iter().any(|c| c.starts_with("ory_kratos_session=")));
+    assert!(
+        set_cookies(&response)
+            .iter()
+            .any(|c| c.starts_with("ory_kratos_session="))
+    );
     let body: Value = response.json().await.unwrap();
     assert_response("post", "/self-service/registration", 200, &body);
     assert_eq!(body["identity"]["traits"]["email"], "spa@example.com");
@@ -209,7 +215,10 @@ async fn a_native_app_registers_with_the_sdk(backend: Backend) {
     assert_response("get", "/self-service/registration/api", 200, &flow);
     assert_eq!(flow["type"], "api");
     let csrf = node(&flow, "csrf_token").expect("API flows carry a csrf_token node too");
-    assert_eq!(csrf["attributes"]["value"], "", "empty on API flows, as in Kratos");
+    assert_eq!(
+        csrf["attributes"]["value"], "",
+        "empty on API flows, as in Kratos"
+    );
     let body = UpdateRegistrationFlowBody::Password(Box::new(
         UpdateRegistrationFlowWithPasswordMethod::new(
             "password".into(),
@@ -217,16 +226,15 @@ async fn a_native_app_registers_with_the_sdk(backend: Backend) {
             json!({"email": "native@example.com"}),
         ),
     ));
-    let done = frontend_api::update_registration_flow(
-        &sdk,
-        flow["id"].as_str().unwrap(),
-        body,
-        None,
-    )
-    .await
-    .unwrap();
+    let done =
+        frontend_api::update_registration_flow(&sdk, flow["id"].as_str().unwrap(), body, None)
+            .await
+            .unwrap();
     assert!(done.session_token.is_none());
-    assert_eq!(done.identity.traits, Some(json!({"email": "native@example.com"})));
+    assert_eq!(
+        done.identity.traits,
+        Some(json!({"email": "native@example.com"}))
+    );
     // A second attempt with the same identifier is a 400 the SDK reports as an error.
     let flow = api_flow(&app, "registration").await;
     let again = frontend_api::update_registration_flow(
@@ -255,9 +263,14 @@ async fn a_native_app_gets_a_session_token_from_the_session_hook(backend: Backen
     let app = spawn(backend).await;
     let body = register_native(&app, "native@example.com", PASSWORD).await;
     assert_response("post", "/self-service/registration", 200, &body);
-    let token = body["session_token"].as_str().expect("the session hook issues a token");
+    let token = body["session_token"]
+        .as_str()
+        .expect("the session hook issues a token");
     assert!(token.starts_with("ory_st_"));
-    assert_eq!(body["identity"]["traits"], json!({"email": "native@example.com"}));
+    assert_eq!(
+        body["identity"]["traits"],
+        json!({"email": "native@example.com"})
+    );
     assert_eq!(body["session"]["identity"]["id"], body["identity"]["id"]);
     assert_eq!(
         body["continue_with"],
@@ -326,7 +339,10 @@ async fn with_login_hints_a_taken_identifier_names_how_to_sign_in(backend: Backe
         message["context"]["available_credential_types"],
         json!(["code", "password"])
     );
-    assert_eq!(message["context"]["credential_identifier_hint"], "hinted@example.com");
+    assert_eq!(
+        message["context"]["credential_identifier_hint"],
+        "hinted@example.com"
+    );
 }
 
 async fn schema_violations_are_reported_on_their_fields_with_kratos_ids(backend: Backend) {
@@ -334,7 +350,12 @@ async fn schema_violations_are_reported_on_their_fields_with_kratos_ids(backend:
     let flow = api_flow(&app, "registration").await;
     let url = action(&flow);
     let cases = [
-        (json!({}), "traits.email", 4000002, json!({"property": "email"})),
+        (
+            json!({}),
+            "traits.email",
+            4000002,
+            json!({"property": "email"}),
+        ),
         (
             json!({"email": 5}),
             "traits.email",
@@ -393,10 +414,18 @@ async fn the_password_policy_refuses_short_similar_and_overlong_passwords(backen
     let flow = api_flow(&app, "registration").await;
     let url = action(&flow);
     let cases = [
-        ("short", 4000032, json!({"min_length": 8, "actual_length": 5})),
+        (
+            "short",
+            4000032,
+            json!({"min_length": 8, "actual_length": 5}),
+        ),
         ("policy@example.com", 4000031, json!(null)),
         ("policy@example.com2024", 4000031, json!(null)),
-        (&*"p".repeat(1025), 4000033, json!({"max_length": 1024, "actual_length": 1025})),
+        (
+            &*"p".repeat(1025),
+            4000033,
+            json!({"max_length": 1024, "actual_length": 1025}),
+        ),
     ];
     for (password, id, context) in cases {
         let response = post_native(
@@ -443,19 +472,21 @@ async fn range_stub(breached: &[(&str, u64)]) -> (String, tokio::task::JoinHandl
         .collect();
     let router = axum::Router::new().route(
         "/range/{prefix}",
-        axum::routing::get(move |axum::extract::Path(prefix): axum::extract::Path<String>| {
-            let listing = listing.clone();
-            async move {
-                let mut body = String::from("0000000000000000000000000000000000A:3\r\n");
-                for (p, line) in &listing {
-                    if *p == prefix {
-                        body.push_str(line);
-                        body.push_str("\r\n");
+        axum::routing::get(
+            move |axum::extract::Path(prefix): axum::extract::Path<String>| {
+                let listing = listing.clone();
+                async move {
+                    let mut body = String::from("0000000000000000000000000000000000A:3\r\n");
+                    for (p, line) in &listing {
+                        if *p == prefix {
+                            body.push_str(line);
+                            body.push_str("\r\n");
+                        }
                     }
+                    body
                 }
-                body
-            }
-        }),
+            },
+        ),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
@@ -504,7 +535,10 @@ async fn breached_passwords_are_refused_through_the_range_api(backend: Backend) 
         backend,
         &config(
             "",
-            &methods.replace("ignore_network_errors: false", "ignore_network_errors: true"),
+            &methods.replace(
+                "ignore_network_errors: false",
+                "ignore_network_errors: true",
+            ),
         ),
     )
     .await;
@@ -527,7 +561,9 @@ async fn an_expired_flow_is_replaced_with_a_message(backend: Backend) {
     let replacement = body["use_flow_id"].as_str().unwrap();
     assert_ne!(replacement, flow["id"].as_str().unwrap());
     let fresh: Value = native()
-        .get(app.public(&format!("/self-service/registration/flows?id={replacement}")))
+        .get(app.public(&format!(
+            "/self-service/registration/flows?id={replacement}"
+        )))
         .send()
         .await
         .unwrap()
@@ -564,7 +600,10 @@ async fn an_expired_flow_is_replaced_with_a_message(backend: Backend) {
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let target = location(&response);
     assert!(target.starts_with(&format!("{UI}/registration?flow=")));
-    assert_ne!(query_param(&target, "flow").unwrap(), flow["id"].as_str().unwrap());
+    assert_ne!(
+        query_param(&target, "flow").unwrap(),
+        flow["id"].as_str().unwrap()
+    );
 }
 
 async fn browser_submissions_need_the_anti_csrf_token_of_their_own_cookie(backend: Backend) {
@@ -623,7 +662,11 @@ async fn browser_submissions_need_the_anti_csrf_token_of_their_own_cookie(backen
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), StatusCode::BAD_REQUEST, "the next step is shown");
+    assert_eq!(
+        response.status(),
+        StatusCode::BAD_REQUEST,
+        "the next step is shown"
+    );
     let body: Value = response.json().await.unwrap();
     assert_eq!(form_message_ids(&body), [1040009]);
 }
@@ -714,7 +757,10 @@ async fn malformed_submissions_are_answered_with_400s(backend: Backend) {
     let response = native()
         .post(&url)
         .header("Content-Type", "application/json")
-        .body(format!("{{\"method\":\"{}\"}}", "x".repeat(2 * 1024 * 1024)))
+        .body(format!(
+            "{{\"method\":\"{}\"}}",
+            "x".repeat(2 * 1024 * 1024)
+        ))
         .send()
         .await
         .unwrap();
@@ -730,7 +776,11 @@ async fn malformed_submissions_are_answered_with_400s(backend: Backend) {
     )
     .await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
-    let response = post_native(&app.public("/self-service/registration?flow=nope"), &json!({})).await;
+    let response = post_native(
+        &app.public("/self-service/registration?flow=nope"),
+        &json!({}),
+    )
+    .await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     // Unsupported methods on the routes.
     let response = native()
@@ -785,7 +835,10 @@ async fn return_to_must_be_on_the_allow_list(backend: Backend) {
         .start(
             &app,
             "registration",
-            &format!("?return_to={}", urlencode("https://app.example.com/welcome?x=1")),
+            &format!(
+                "?return_to={}",
+                urlencode("https://app.example.com/welcome?x=1")
+            ),
         )
         .await;
     assert_eq!(flow["return_to"], "https://app.example.com/welcome?x=1");
@@ -875,21 +928,26 @@ async fn legacy_one_step_registration_shows_every_field_at_once(backend: Backend
     assert_eq!(node(&flow, "traits.email").unwrap()["group"], "password");
     let response = post_native(&action(&flow), &json!({"method": "profile", "traits": {}})).await;
     let body: Value = response.json().await.unwrap();
-    assert_eq!(form_message_ids(&body), [4010003], "no profile step in one-step mode");
+    assert_eq!(
+        form_message_ids(&body),
+        [4010003],
+        "no profile step in one-step mode"
+    );
 }
 
 async fn a_native_flow_can_hand_out_a_token_exchange_code(backend: Backend) {
     let app = spawn(backend).await;
     let response = native()
-        .get(app.public(
-            "/self-service/registration/api?return_session_token_exchange_code=true",
-        ))
+        .get(app.public("/self-service/registration/api?return_session_token_exchange_code=true"))
         .send()
         .await
         .unwrap();
     let flow: Value = response.json().await.unwrap();
     assert_response("get", "/self-service/registration/api", 200, &flow);
-    let init_code = flow["session_token_exchange_code"].as_str().unwrap().to_owned();
+    let init_code = flow["session_token_exchange_code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert_eq!(init_code.len(), 64);
     // Only the creating response carries the code.
     let fetched: Value = native()
@@ -921,10 +979,9 @@ async fn a_native_flow_can_hand_out_a_token_exchange_code(backend: Backend) {
     );
     let return_to_code = exchanges.return_to_code(&digest).await.unwrap().unwrap();
     let sdk = app.sdk(&app.public_url);
-    let exchanged =
-        frontend_api::exchange_session_token(&sdk, &init_code, return_to_code.expose())
-            .await
-            .unwrap();
+    let exchanged = frontend_api::exchange_session_token(&sdk, &init_code, return_to_code.expose())
+        .await
+        .unwrap();
     assert_eq!(
         exchanged.session_token.as_deref(),
         done["session_token"].as_str()
@@ -973,7 +1030,11 @@ async fn registration_costs_pinned_store_requests(backend: Backend) {
         )
         .await;
     let step = app.store_requests();
-    assert_eq!((step.get, step.write, step.total()), (1, 1, 2), "profile step");
+    assert_eq!(
+        (step.get, step.write, step.total()),
+        (1, 1, 2),
+        "profile step"
+    );
     let response = browser
         .post_form(
             &action(&flow),

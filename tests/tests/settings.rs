@@ -5,8 +5,8 @@
 use blackbox::contract::assert_response;
 use blackbox::flows::{
     Browser, UI, action, assert_error_response, csrf_token, default_config, form_message_ids,
-    location, login_native, native, node, node_message_ids, node_names, post_native,
-    query_param, register_native, whoami_token,
+    location, login_native, native, node, node_message_ids, node_names, post_native, query_param,
+    register_native, whoami_token,
 };
 use blackbox::{Backend, TestApp, on_both_backends};
 use ory_kratos_client::apis::frontend_api;
@@ -54,16 +54,23 @@ async fn settings_need_a_session(backend: Backend) {
     let app = spawn(backend).await;
     let browser = Browser::new();
     let response = browser
-        .get(&app.public("/self-service/settings/browser?return_to=http%3A%2F%2F127.0.0.1%3A4455%2Fprofile"))
+        .get(&app.public(
+            "/self-service/settings/browser?return_to=http%3A%2F%2F127.0.0.1%3A4455%2Fprofile",
+        ))
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let target = location(&response);
-    assert!(target.starts_with(&app.public("/self-service/login/browser")), "{target}");
+    assert!(
+        target.starts_with(&app.public("/self-service/login/browser")),
+        "{target}"
+    );
     assert_eq!(
         query_param(&target, "return_to").as_deref(),
         Some("http://127.0.0.1:4455/profile")
     );
-    let response = browser.get_json(&app.public("/self-service/settings/browser")).await;
+    let response = browser
+        .get_json(&app.public("/self-service/settings/browser"))
+        .await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     let body: Value = response.json().await.unwrap();
     assert_response("get", "/self-service/settings/browser", 401, &body);
@@ -86,7 +93,9 @@ async fn settings_need_a_session(backend: Backend) {
 async fn a_browser_settings_flow_shows_the_profile_and_the_password(backend: Backend) {
     let app = spawn(backend).await;
     let browser = Browser::new();
-    browser.register(&app, "profile@example.com", PASSWORD).await;
+    browser
+        .register(&app, "profile@example.com", PASSWORD)
+        .await;
     let flow = browser.start(&app, "settings", "").await;
     assert_response("get", "/self-service/settings/flows", 200, &flow);
     assert_eq!(flow["state"], "show_form");
@@ -94,7 +103,15 @@ async fn a_browser_settings_flow_shows_the_profile_and_the_password(backend: Bac
     assert!(flow["identity"].get("credentials").is_none());
     assert_eq!(
         node_names(&flow),
-        ["csrf_token", "traits.email", "traits.name.first", "traits.name.last", "method", "password", "method"]
+        [
+            "csrf_token",
+            "traits.email",
+            "traits.name.first",
+            "traits.name.last",
+            "method",
+            "password",
+            "method"
+        ]
     );
     assert_eq!(node(&flow, "traits.email").unwrap()["group"], "profile");
     assert_eq!(
@@ -103,7 +120,12 @@ async fn a_browser_settings_flow_shows_the_profile_and_the_password(backend: Bac
     );
     let password = node(&flow, "password").unwrap();
     assert_eq!(password["attributes"]["autocomplete"], "new-password");
-    for method in flow["ui"]["nodes"].as_array().unwrap().iter().filter(|n| n["attributes"]["name"] == "method") {
+    for method in flow["ui"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["attributes"]["name"] == "method")
+    {
         assert_eq!(method["meta"]["label"]["id"], 1070003);
     }
 }
@@ -192,7 +214,9 @@ async fn a_native_app_changes_its_password(backend: Backend) {
 async fn a_spa_gets_the_flow_and_where_to_go_next(backend: Backend) {
     let app = spawn(backend).await;
     let browser = Browser::new();
-    browser.register(&app, "spa-settings@example.com", PASSWORD).await;
+    browser
+        .register(&app, "spa-settings@example.com", PASSWORD)
+        .await;
     let flow: Value = browser
         .get_json(&app.public("/self-service/settings/browser"))
         .await
@@ -253,7 +277,9 @@ async fn old_sessions_must_refresh_before_privileged_changes(backend: Backend) {
 async fn a_browser_refreshes_its_login_and_the_change_is_applied(backend: Backend) {
     let app = spawn(backend).await;
     let browser = Browser::new();
-    browser.register(&app, "roundtrip@example.com", PASSWORD).await;
+    browser
+        .register(&app, "roundtrip@example.com", PASSWORD)
+        .await;
     app.clock.advance(std::time::Duration::from_secs(2 * 3600));
     let flow = browser.start(&app, "settings", "").await;
     let id = flow["id"].as_str().unwrap().to_owned();
@@ -293,7 +319,10 @@ async fn a_browser_refreshes_its_login_and_the_change_is_applied(backend: Backen
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let back = location(&response);
-    assert_eq!(back, app.public(&format!("/self-service/settings?flow={id}")));
+    assert_eq!(
+        back,
+        app.public(&format!("/self-service/settings?flow={id}"))
+    );
     // Back at settings, the waiting change is applied.
     let response = browser.get(&back).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
@@ -379,7 +408,10 @@ async fn an_expired_flow_is_replaced(backend: Backend) {
         .unwrap();
     assert_eq!(form_message_ids(&fresh), [4050001]);
     let response = native()
-        .get(app.public(&format!("/self-service/settings/flows?id={}", flow["id"].as_str().unwrap())))
+        .get(app.public(&format!(
+            "/self-service/settings/flows?id={}",
+            flow["id"].as_str().unwrap()
+        )))
         .header("X-Session-Token", &token)
         .send()
         .await
@@ -396,19 +428,39 @@ async fn invalid_changes_are_shown_on_the_form(backend: Backend) {
     let flow = native_flow(&app, &token).await;
     let url = action(&flow);
     let cases = [
-        (json!({"method": "password", "password": "invalid@example.com"}), "password", 4000031),
+        (
+            json!({"method": "password", "password": "invalid@example.com"}),
+            "password",
+            4000031,
+        ),
         (json!({"method": "password"}), "password", 4000002),
-        (json!({"method": "password", "password": 5}), "password", 4000026),
+        (
+            json!({"method": "password", "password": 5}),
+            "password",
+            4000026,
+        ),
         (json!({"method": "profile"}), "traits", 4000002),
-        (json!({"method": "profile", "traits": []}), "traits", 4000026),
-        (json!({"method": "profile", "traits": {"email": "invalid@example.com", "name": {"first": 7}}}), "traits.name.first", 4000026),
+        (
+            json!({"method": "profile", "traits": []}),
+            "traits",
+            4000026,
+        ),
+        (
+            json!({"method": "profile", "traits": {"email": "invalid@example.com", "name": {"first": 7}}}),
+            "traits.name.first",
+            4000026,
+        ),
     ];
     for (body, field, id) in cases {
         let response = submit_native(&url, &token, &body).await;
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{body}");
         let flow: Value = response.json().await.unwrap();
         assert_response("post", "/self-service/settings", 400, &flow);
-        assert!(node_message_ids(&flow, field).contains(&id), "{body}: {}", flow["ui"]);
+        assert!(
+            node_message_ids(&flow, field).contains(&id),
+            "{body}: {}",
+            flow["ui"]
+        );
     }
     let response = submit_native(&url, &token, &json!({"method": "telepathy"})).await;
     let flow: Value = response.json().await.unwrap();
@@ -444,7 +496,9 @@ async fn invalid_changes_are_shown_on_the_form(backend: Backend) {
 async fn browser_changes_need_the_anti_csrf_token(backend: Backend) {
     let app = spawn(backend).await;
     let browser = Browser::new();
-    browser.register(&app, "csrf-settings@example.com", PASSWORD).await;
+    browser
+        .register(&app, "csrf-settings@example.com", PASSWORD)
+        .await;
     let flow = browser.start(&app, "settings", "").await;
     let response = browser
         .post_json(
@@ -479,7 +533,10 @@ async fn revoke_active_sessions_after_a_change(backend: Backend) {
     )
     .await;
     assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(whoami_token(&app, &other).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        whoami_token(&app, &other).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
     assert_eq!(whoami_token(&app, &token).await.status(), StatusCode::OK);
 }
 

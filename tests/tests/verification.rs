@@ -102,10 +102,12 @@ async fn fetch_api_flow(app: &TestApp, id: &str) -> Value {
 }
 
 fn is_verified(identity: &kratos_core::identity::Identity, value: &str) -> bool {
-    identity
-        .verifiable_addresses
-        .iter()
-        .any(|a| a.value == value && a.verified && a.status == VerificationStatus::Completed && a.verified_at.is_some())
+    identity.verifiable_addresses.iter().any(|a| {
+        a.value == value
+            && a.verified
+            && a.status == VerificationStatus::Completed
+            && a.verified_at.is_some()
+    })
 }
 
 // ---- creating and fetching flows -------------------------------------------------------
@@ -120,8 +122,14 @@ async fn a_browser_is_sent_to_the_ui_of_a_new_flow_with_the_email_form(backend: 
         .unwrap();
     assert_eq!(response.status(), 303);
     let to = location(&response);
-    assert!(to.starts_with("http://127.0.0.1:4455/verification?flow="), "{to}");
-    assert!(response.headers().get("set-cookie").is_some(), "the anti-CSRF cookie is set");
+    assert!(
+        to.starts_with("http://127.0.0.1:4455/verification?flow="),
+        "{to}"
+    );
+    assert!(
+        response.headers().get("set-cookie").is_some(),
+        "the anti-CSRF cookie is set"
+    );
 
     let id = flow_id_in(&to);
     let response = browser
@@ -139,7 +147,10 @@ async fn a_browser_is_sent_to_the_ui_of_a_new_flow_with_the_email_form(backend: 
     assert_eq!(email["attributes"]["type"], "email");
     assert_eq!(email["attributes"]["required"], true);
     assert_eq!(email["meta"]["label"]["id"], 1070007);
-    assert_eq!(node(&flow, "method").unwrap()["attributes"]["value"], "code");
+    assert_eq!(
+        node(&flow, "method").unwrap()["attributes"]["value"],
+        "code"
+    );
     assert!(node(&flow, "csrf_token").is_some());
     assert!(
         flow["ui"]["action"]
@@ -183,7 +194,10 @@ async fn a_forbidden_return_to_is_refused(backend: Backend) {
 /// decoding error, which proves the server accepted the SDK's request.
 fn accepted_by_server<T: std::fmt::Debug>(result: Result<T, impl std::fmt::Debug>) {
     let text = format!("{result:?}");
-    assert!(text.contains("Serde") && text.contains("node_type"), "{text}");
+    assert!(
+        text.contains("Serde") && text.contains("node_type"),
+        "{text}"
+    );
 }
 
 async fn native_apps_create_flows_with_the_sdk(backend: Backend) {
@@ -219,7 +233,11 @@ async fn a_browser_flow_fetched_without_its_cookie_is_a_csrf_violation(backend: 
 
 async fn unknown_and_malformed_flow_ids_are_not_found(backend: Backend) {
     let app = spawn(backend).await;
-    for id in [uuid::Uuid::new_v4().to_string(), "not-a-uuid".into(), "".into()] {
+    for id in [
+        uuid::Uuid::new_v4().to_string(),
+        "not-a-uuid".into(),
+        "".into(),
+    ] {
         let response = app
             .http
             .get(app.public(&format!("/self-service/verification/flows?id={id}")))
@@ -248,7 +266,12 @@ async fn an_expired_flow_is_gone_when_fetched(backend: Backend) {
     assert_eq!(response.status(), 410);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"]["id"], "self_service_flow_expired");
-    assert!(body["error"]["details"]["api"].as_str().unwrap().ends_with("/self-service/verification/api"));
+    assert!(
+        body["error"]["details"]["api"]
+            .as_str()
+            .unwrap()
+            .ends_with("/self-service/verification/api")
+    );
 }
 
 async fn verification_turned_off_refuses_flows(backend: Backend) {
@@ -267,7 +290,12 @@ async fn verification_turned_off_refuses_flows(backend: Backend) {
             .unwrap();
         assert_eq!(response.status(), 400, "{path}");
         let body: Value = response.json().await.unwrap();
-        assert!(body["error"]["reason"].as_str().unwrap().contains("Verification"));
+        assert!(
+            body["error"]["reason"]
+                .as_str()
+                .unwrap()
+                .contains("Verification")
+        );
     }
 }
 
@@ -288,7 +316,10 @@ async fn an_address_is_verified_with_the_code_sent_to_it(backend: Backend) {
     let (status, sent) = submit(&app, &flow, json!({"method": "code", "email": email})).await;
     // The flow, the address claim, the identity, then one write: flow, message and the
     // address's status `sent`.
-    assert_eq!(app.store_requests().to_string(), "4 total (3 get, 0 batch get, 0 query, 1 write)");
+    assert_eq!(
+        app.store_requests().to_string(),
+        "4 total (3 get, 0 batch get, 0 query, 1 write)"
+    );
     assert_eq!(status, 200, "{sent}");
     assert_response("post", "/self-service/verification", 200, &sent);
     assert_eq!(sent["state"], "sent_email");
@@ -304,13 +335,19 @@ async fn an_address_is_verified_with_the_code_sent_to_it(backend: Backend) {
     assert_eq!(resend["attributes"]["value"], email.as_str());
     assert_eq!(resend["meta"]["label"]["id"], 1070008);
     let pending = stored_identity(&app, &identity).await;
-    assert_eq!(pending.verifiable_addresses[0].status, VerificationStatus::Sent);
+    assert_eq!(
+        pending.verifiable_addresses[0].status,
+        VerificationStatus::Sent
+    );
 
     let message = only_message_to(&app, &email).await;
     assert_eq!(message.template_type, TemplateType::VerificationCodeValid);
     let code = code_in(&message.body);
     assert!(
-        message.body.contains(&format!("/self-service/verification?flow={}&code={code}", flow["id"].as_str().unwrap())),
+        message.body.contains(&format!(
+            "/self-service/verification?flow={}&code={code}",
+            flow["id"].as_str().unwrap()
+        )),
         "the message links to the flow with the code: {}",
         message.body
     );
@@ -318,7 +355,10 @@ async fn an_address_is_verified_with_the_code_sent_to_it(backend: Backend) {
     app.store_requests();
     let (status, done) = submit(&app, &flow, json!({"method": "code", "code": code})).await;
     // The flow, the identity, then one write: identity and flow.
-    assert_eq!(app.store_requests().to_string(), "3 total (2 get, 0 batch get, 0 query, 1 write)");
+    assert_eq!(
+        app.store_requests().to_string(),
+        "3 total (2 get, 0 batch get, 0 query, 1 write)"
+    );
     assert_eq!(status, 200, "{done}");
     assert_response("post", "/self-service/verification", 200, &done);
     assert_eq!(done["state"], "passed_challenge");
@@ -369,12 +409,18 @@ async fn a_wrong_code_is_refused_on_the_same_flow(backend: Backend) {
     let wrong = if code == "000000" { "111111" } else { "000000" };
     app.store_requests();
     let (status, refused) = submit(&app, &flow, json!({"method": "code", "code": wrong})).await;
-    assert_eq!(app.store_requests().to_string(), "2 total (1 get, 0 batch get, 0 query, 1 write)");
+    assert_eq!(
+        app.store_requests().to_string(),
+        "2 total (1 get, 0 batch get, 0 query, 1 write)"
+    );
     assert_eq!(status, 200, "{refused}");
     assert_response("post", "/self-service/verification", 200, &refused);
     assert_eq!(refused["id"], flow["id"]);
     assert_eq!(message_ids(&refused), vec![4070006]);
-    assert!(!is_verified(&stored_identity(&app, &identity).await, &email));
+    assert!(!is_verified(
+        &stored_identity(&app, &identity).await,
+        &email
+    ));
     // The right code still works afterwards.
     let (status, done) = submit(&app, &flow, json!({"method": "code", "code": code})).await;
     assert_eq!(status, 200);
@@ -401,7 +447,10 @@ async fn the_sixth_code_is_refused_even_when_it_is_right(backend: Backend) {
     let replacement = fetch_api_flow(&app, body["use_flow_id"].as_str().unwrap()).await;
     assert_eq!(replacement["state"], "choose_method");
     assert_eq!(message_ids(&replacement), vec![4000001]);
-    assert!(!is_verified(&stored_identity(&app, &identity).await, &email));
+    assert!(!is_verified(
+        &stored_identity(&app, &identity).await,
+        &email
+    ));
 }
 
 async fn an_expired_code_is_refused_with_a_new_flow(backend: Backend) {
@@ -422,7 +471,10 @@ async fn an_expired_code_is_refused_with_a_new_flow(backend: Backend) {
     assert_eq!(body["error"]["id"], "self_service_flow_expired");
     let replacement = fetch_api_flow(&app, body["use_flow_id"].as_str().unwrap()).await;
     assert_eq!(message_ids(&replacement), vec![4070005]);
-    assert!(!is_verified(&stored_identity(&app, &identity).await, &email));
+    assert!(!is_verified(
+        &stored_identity(&app, &identity).await,
+        &email
+    ));
 }
 
 async fn submitting_an_expired_flow_points_to_its_replacement(backend: Backend) {
@@ -479,7 +531,11 @@ async fn resending_invalidates_the_code_sent_before(backend: Backend) {
         .collect();
     assert_eq!(codes.len(), 2);
     // (The two may be equal by chance: one in a million.)
-    let second = codes.iter().find(|c| **c != first).cloned().unwrap_or(first.clone());
+    let second = codes
+        .iter()
+        .find(|c| **c != first)
+        .cloned()
+        .unwrap_or(first.clone());
     if first != second {
         let (_, refused) = submit(&app, &flow, json!({"method": "code", "code": first})).await;
         assert_eq!(message_ids(&refused), vec![4070006]);
@@ -494,17 +550,27 @@ async fn an_unknown_address_gets_the_same_answer_and_no_message(backend: Backend
     let known = unique_email("known");
     someone(&app, &known).await;
     let unknown = unique_email("unknown");
-    let (known_status, known_flow) =
-        submit(&app, &api_flow(&app).await, json!({"method": "code", "email": known})).await;
+    let (known_status, known_flow) = submit(
+        &app,
+        &api_flow(&app).await,
+        json!({"method": "code", "email": known}),
+    )
+    .await;
     let flow = api_flow(&app).await;
     app.store_requests();
     let (status, flow) = submit(&app, &flow, json!({"method": "code", "email": unknown})).await;
     // The flow and the (missing) address claim, then the flow is stored.
-    assert_eq!(app.store_requests().to_string(), "3 total (2 get, 0 batch get, 0 query, 1 write)");
+    assert_eq!(
+        app.store_requests().to_string(),
+        "3 total (2 get, 0 batch get, 0 query, 1 write)"
+    );
     assert_eq!(status, known_status);
     assert_eq!(flow["state"], known_flow["state"]);
     assert_eq!(message_ids(&flow), message_ids(&known_flow));
-    assert_eq!(flow["ui"]["nodes"].as_array().unwrap().len(), known_flow["ui"]["nodes"].as_array().unwrap().len());
+    assert_eq!(
+        flow["ui"]["nodes"].as_array().unwrap().len(),
+        known_flow["ui"]["nodes"].as_array().unwrap().len()
+    );
     assert!(messages_to(&app, &unknown).await.is_empty());
     // Any code is simply wrong.
     let (status, refused) = submit(&app, &flow, json!({"method": "code", "code": "123456"})).await;
@@ -519,8 +585,12 @@ async fn an_unknown_address_is_told_so_when_notify_unknown_recipients_is_on(back
     };
     let app = spawn_flows(backend, flows, "").await;
     let unknown = unique_email("notify");
-    let (status, flow) =
-        submit(&app, &api_flow(&app).await, json!({"method": "code", "email": unknown})).await;
+    let (status, flow) = submit(
+        &app,
+        &api_flow(&app).await,
+        json!({"method": "code", "email": unknown}),
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(flow["state"], "sent_email");
     let message = only_message_to(&app, &unknown).await;
@@ -586,7 +656,10 @@ async fn registration_sends_a_code_that_the_courier_delivers_through_ses(backend
         .iter()
         .find(|c| c["action"] == "show_verification_ui")
         .unwrap();
-    assert!(entry["flow"].get("url").is_none(), "native apps get no URL: {entry}");
+    assert!(
+        entry["flow"].get("url").is_none(),
+        "native apps get no URL: {entry}"
+    );
 
     // The flow waits for the code; the message is queued with it.
     let flow = fetch_api_flow(&app, flow_id).await;
@@ -599,11 +672,15 @@ async fn registration_sends_a_code_that_the_courier_delivers_through_ses(backend
     assert_eq!(queued.template_type, TemplateType::VerificationCodeValid);
     let identity_id: kratos_core::ids::IdentityId =
         answer["identity"]["id"].as_str().unwrap().parse().unwrap();
-    let identity = kratos_core::identity::IdentityStore::new(app.state.table.clone(), app.state.clock.clone())
-        .get(identity_id)
-        .await
-        .unwrap();
-    assert_eq!(identity.verifiable_addresses[0].status, VerificationStatus::Sent);
+    let identity =
+        kratos_core::identity::IdentityStore::new(app.state.table.clone(), app.state.clock.clone())
+            .get(identity_id)
+            .await
+            .unwrap();
+    assert_eq!(
+        identity.verifiable_addresses[0].status,
+        VerificationStatus::Sent
+    );
 
     // The courier sends it through SES; the code is read back from the emulator.
     assert_eq!(deliver(&app).await, 1);
@@ -629,10 +706,16 @@ async fn browsers_are_sent_to_the_verification_ui_after_registration(backend: Ba
         .await
         .unwrap();
     let flow: Value = response.json().await.unwrap();
-    let csrf = node(&flow, "csrf_token").unwrap()["attributes"]["value"].as_str().unwrap().to_owned();
+    let csrf = node(&flow, "csrf_token").unwrap()["attributes"]["value"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let email = unique_email("browser-signup");
     let response = browser
-        .post(app.public(&format!("/self-service/registration?flow={}", flow["id"].as_str().unwrap())))
+        .post(app.public(&format!(
+            "/self-service/registration?flow={}",
+            flow["id"].as_str().unwrap()
+        )))
         .form(&[
             ("method", "password"),
             ("traits.email", email.as_str()),
@@ -645,13 +728,23 @@ async fn browsers_are_sent_to_the_verification_ui_after_registration(backend: Ba
     // `show_verification_ui` sends the browser to the verification flow it started.
     assert_eq!(response.status(), 303);
     let to = location(&response);
-    assert!(to.starts_with("http://127.0.0.1:4455/verification?flow="), "{to}");
+    assert!(
+        to.starts_with("http://127.0.0.1:4455/verification?flow="),
+        "{to}"
+    );
     let response = browser
-        .get(app.public(&format!("/self-service/verification/flows?id={}", flow_id_in(&to))))
+        .get(app.public(&format!(
+            "/self-service/verification/flows?id={}",
+            flow_id_in(&to)
+        )))
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), 200, "the browser holds the flow's anti-CSRF cookie");
+    assert_eq!(
+        response.status(),
+        200,
+        "the browser holds the flow's anti-CSRF cookie"
+    );
     let verification: Value = response.json().await.unwrap();
     assert_eq!(verification["type"], "browser");
     assert_eq!(verification["state"], "sent_email");
@@ -672,7 +765,10 @@ identity:
     let answer = register_native(&app, json!({ "email": email, "phone": phone })).await;
     let started = verification_flows_in(&answer);
     assert_eq!(started.len(), 2, "one flow per address: {answer}");
-    let (flow_id, _) = started.iter().find(|(_, a)| a == &phone).expect("a flow for the phone");
+    let (flow_id, _) = started
+        .iter()
+        .find(|(_, a)| a == &phone)
+        .expect("a flow for the phone");
     let sms = only_message_to(&app, &phone).await;
     assert_eq!(sms.template_type, TemplateType::VerificationCodeValid);
     assert_eq!(serde_json::to_value(sms.message_type).unwrap(), "phone");
@@ -687,13 +783,78 @@ identity:
     let (status, done) = submit(&app, &flow, json!({"method": "code", "code": code})).await;
     assert_eq!(status, 200, "{done}");
     assert_eq!(done["state"], "passed_challenge");
-    let id: kratos_core::ids::IdentityId = answer["identity"]["id"].as_str().unwrap().parse().unwrap();
-    let identity = kratos_core::identity::IdentityStore::new(app.state.table.clone(), app.state.clock.clone())
-        .get(id)
+    let id: kratos_core::ids::IdentityId =
+        answer["identity"]["id"].as_str().unwrap().parse().unwrap();
+    let identity =
+        kratos_core::identity::IdentityStore::new(app.state.table.clone(), app.state.clock.clone())
+            .get(id)
+            .await
+            .unwrap();
+    assert!(is_verified(&identity, &phone));
+    assert!(
+        !is_verified(&identity, &email),
+        "the e-mail address waits for its own code"
+    );
+}
+
+async fn changing_the_address_in_settings_sends_a_code_to_the_new_one(backend: Backend) {
+    let app = spawn(backend).await;
+    let old = unique_email("old-address");
+    let answer = register_native(&app, json!({ "email": old })).await;
+    let token = answer["session_token"].as_str().unwrap().to_owned();
+    let client = reqwest::Client::new();
+    let settings: Value = client
+        .get(app.public("/self-service/settings/api"))
+        .header("X-Session-Token", &token)
+        .send()
+        .await
+        .unwrap()
+        .json()
         .await
         .unwrap();
-    assert!(is_verified(&identity, &phone));
-    assert!(!is_verified(&identity, &email), "the e-mail address waits for its own code");
+    let new = unique_email("new-address");
+    let response = client
+        .post(settings["ui"]["action"].as_str().unwrap())
+        .header("X-Session-Token", &token)
+        .json(&json!({"method": "profile", "traits": {"email": new}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let updated: Value = response.json().await.unwrap();
+    let started = verification_flows_in(&updated);
+    assert_eq!(started.len(), 1, "only the new, pending address: {updated}");
+    assert_eq!(started[0].1, new);
+    let code = code_in(&only_message_to(&app, &new).await.body);
+    let flow = fetch_api_flow(&app, &started[0].0).await;
+    let (status, done) = submit(&app, &flow, json!({"method": "code", "code": code})).await;
+    assert_eq!(status, 200);
+    assert_eq!(done["state"], "passed_challenge");
+}
+
+async fn parallel_guesses_are_counted_one_by_one(backend: Backend) {
+    let app = spawn(backend).await;
+    let email = unique_email("parallel");
+    let identity = someone(&app, &email).await;
+    let flow = api_flow(&app).await;
+    submit(&app, &flow, json!({"method": "code", "email": email})).await;
+    let code = code_in(&only_message_to(&app, &email).await.body);
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let guesses = (0..10).map(|_| submit(&app, &flow, json!({"method": "code", "code": wrong})));
+    let answers = futures::future::join_all(guesses).await;
+    let counted = answers.iter().filter(|(status, _)| *status == 200).count();
+    for (status, body) in &answers {
+        assert!([200, 409, 410].contains(status), "{status}: {body}");
+    }
+    assert!(counted <= 5, "{counted} guesses were evaluated");
+    let (status, _) = submit(&app, &flow, json!({"method": "code", "code": code})).await;
+    if counted == 5 {
+        assert_eq!(status, 410, "the flow has used up its attempts");
+        assert!(!is_verified(
+            &stored_identity(&app, &identity).await,
+            &email
+        ));
+    }
 }
 
 // ---- browsers, links, the link method --------------------------------------------------
@@ -711,9 +872,18 @@ async fn the_link_in_a_code_message_opens_the_flow_with_the_code_filled_in(backe
     let response = browser.get(&link).send().await.unwrap();
     assert_eq!(response.status(), 303);
     let to = location(&response);
-    assert_eq!(to, format!("http://127.0.0.1:4455/verification?flow={}", flow["id"].as_str().unwrap()));
+    assert_eq!(
+        to,
+        format!(
+            "http://127.0.0.1:4455/verification?flow={}",
+            flow["id"].as_str().unwrap()
+        )
+    );
     let shown: Value = browser
-        .get(app.public(&format!("/self-service/verification/flows?id={}", flow["id"].as_str().unwrap())))
+        .get(app.public(&format!(
+            "/self-service/verification/flows?id={}",
+            flow["id"].as_str().unwrap()
+        )))
         .send()
         .await
         .unwrap()
@@ -721,12 +891,25 @@ async fn the_link_in_a_code_message_opens_the_flow_with_the_code_filled_in(backe
         .await
         .unwrap();
     let code = code_in(&message.body);
-    assert_eq!(node(&shown, "code").unwrap()["attributes"]["value"], code.as_str());
-    let csrf = node(&shown, "csrf_token").unwrap()["attributes"]["value"].as_str().unwrap().to_owned();
+    assert_eq!(
+        node(&shown, "code").unwrap()["attributes"]["value"],
+        code.as_str()
+    );
+    let csrf = node(&shown, "csrf_token").unwrap()["attributes"]["value"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     // The browser posts the form; it is sent back to the UI, now showing success.
     let response = browser
-        .post(app.public(&format!("/self-service/verification?flow={}", flow["id"].as_str().unwrap())))
-        .form(&[("method", "code"), ("code", code.as_str()), ("csrf_token", csrf.as_str())])
+        .post(app.public(&format!(
+            "/self-service/verification?flow={}",
+            flow["id"].as_str().unwrap()
+        )))
+        .form(&[
+            ("method", "code"),
+            ("code", code.as_str()),
+            ("csrf_token", csrf.as_str()),
+        ])
         .send()
         .await
         .unwrap();
@@ -750,7 +933,10 @@ async fn a_browser_must_send_the_anti_csrf_token_to_request_a_code(backend: Back
         .await
         .unwrap();
     let response = browser
-        .post(app.public(&format!("/self-service/verification?flow={}", flow["id"].as_str().unwrap())))
+        .post(app.public(&format!(
+            "/self-service/verification?flow={}",
+            flow["id"].as_str().unwrap()
+        )))
         .header("accept", JSON)
         .json(&json!({"method": "code", "email": email, "csrf_token": "forged"}))
         .send()
@@ -787,10 +973,16 @@ async fn the_link_method_verifies_by_following_the_link(backend: Backend) {
     assert_eq!(response.status(), 303);
     assert_eq!(
         location(&response),
-        format!("http://127.0.0.1:4455/verification?flow={}", flow["id"].as_str().unwrap())
+        format!(
+            "http://127.0.0.1:4455/verification?flow={}",
+            flow["id"].as_str().unwrap()
+        )
     );
     assert!(is_verified(&stored_identity(&app, &identity).await, &email));
-    assert_eq!(fetch_api_flow(&app, flow["id"].as_str().unwrap()).await["state"], "passed_challenge");
+    assert_eq!(
+        fetch_api_flow(&app, flow["id"].as_str().unwrap()).await["state"],
+        "passed_challenge"
+    );
 
     // A link works once.
     let response = browser().get(&link).send().await.unwrap();
@@ -818,9 +1010,15 @@ async fn a_tampered_link_starts_a_new_flow_with_an_error(backend: Backend) {
     let response = browser.get(&tampered).send().await.unwrap();
     assert_eq!(response.status(), 303);
     let to = location(&response);
-    assert!(to.starts_with("http://127.0.0.1:4455/verification?flow="), "{to}");
+    assert!(
+        to.starts_with("http://127.0.0.1:4455/verification?flow="),
+        "{to}"
+    );
     let replacement: Value = browser
-        .get(app.public(&format!("/self-service/verification/flows?id={}", flow_id_in(&to))))
+        .get(app.public(&format!(
+            "/self-service/verification/flows?id={}",
+            flow_id_in(&to)
+        )))
         .send()
         .await
         .unwrap()
@@ -829,13 +1027,19 @@ async fn a_tampered_link_starts_a_new_flow_with_an_error(backend: Backend) {
         .unwrap();
     assert_eq!(replacement["type"], "browser");
     assert_eq!(message_ids(&replacement), vec![4070001]);
-    assert!(!is_verified(&stored_identity(&app, &identity).await, &email));
+    assert!(!is_verified(
+        &stored_identity(&app, &identity).await,
+        &email
+    ));
     // Nor does the token work in another flow.
     let other = api_flow(&app).await;
     let moved = link.replace(flow["id"].as_str().unwrap(), other["id"].as_str().unwrap());
     let response = browser.get(&moved).send().await.unwrap();
     assert_eq!(response.status(), 303);
-    assert!(!is_verified(&stored_identity(&app, &identity).await, &email));
+    assert!(!is_verified(
+        &stored_identity(&app, &identity).await,
+        &email
+    ));
 }
 
 // ---- bad input --------------------------------------------------------------------------
@@ -863,7 +1067,9 @@ async fn malformed_submissions_are_answered_on_the_form(backend: Backend) {
     let body: Value = response.json().await.unwrap();
     assert_eq!(node(&body, "email").unwrap()["messages"][0]["id"], 4000026);
 
-    let response = post(r#"{"method": "code", "email": "not-an-address"}"#).await.unwrap();
+    let response = post(r#"{"method": "code", "email": "not-an-address"}"#)
+        .await
+        .unwrap();
     assert_eq!(response.status(), 400);
     let body: Value = response.json().await.unwrap();
     assert_eq!(node(&body, "email").unwrap()["messages"][0]["id"], 4000001);
@@ -873,7 +1079,9 @@ async fn malformed_submissions_are_answered_on_the_form(backend: Backend) {
     let body: Value = response.json().await.unwrap();
     assert_eq!(node(&body, "email").unwrap()["messages"][0]["id"], 4000002);
 
-    let response = post(r#"{"method": "password", "email": "a@example.com"}"#).await.unwrap();
+    let response = post(r#"{"method": "password", "email": "a@example.com"}"#)
+        .await
+        .unwrap();
     assert_eq!(response.status(), 400);
     let body: Value = response.json().await.unwrap();
     assert_eq!(message_ids(&body), vec![4010006]);
@@ -881,7 +1089,9 @@ async fn malformed_submissions_are_answered_on_the_form(backend: Backend) {
     let response = post(r#"{"method": "code", "code": 123456}"#).await.unwrap();
     assert_eq!(response.status(), 400);
 
-    let response = post(r#"{"method": "code", "transient_payload": "x"}"#).await.unwrap();
+    let response = post(r#"{"method": "code", "transient_payload": "x"}"#)
+        .await
+        .unwrap();
     assert_eq!(response.status(), 400);
 
     let huge = format!(r#"{{"method": "code", "code": "{}"}}"#, "9".repeat(100_000));
@@ -916,7 +1126,10 @@ async fn submissions_need_a_known_flow(backend: Backend) {
     }
     let response = app
         .http
-        .post(app.public(&format!("/self-service/verification?flow={}", uuid::Uuid::new_v4())))
+        .post(app.public(&format!(
+            "/self-service/verification?flow={}",
+            uuid::Uuid::new_v4()
+        )))
         .header("accept", JSON)
         .json(&json!({"method": "code", "email": "a@example.com"}))
         .send()
@@ -927,7 +1140,10 @@ async fn submissions_need_a_known_flow(backend: Backend) {
     let flow = api_flow(&app).await;
     let response = app
         .http
-        .post(app.public(&format!("/self-service/verification?flow={}", flow["id"].as_str().unwrap())))
+        .post(app.public(&format!(
+            "/self-service/verification?flow={}",
+            flow["id"].as_str().unwrap()
+        )))
         .header("content-type", JSON)
         .header("accept", JSON)
         .body(too_big)
@@ -957,6 +1173,8 @@ on_both_backends!(
     an_unknown_address_gets_the_same_answer_and_no_message,
     an_unknown_address_is_told_so_when_notify_unknown_recipients_is_on,
     registration_sends_a_code_that_the_courier_delivers_through_ses,
+    changing_the_address_in_settings_sends_a_code_to_the_new_one,
+    parallel_guesses_are_counted_one_by_one,
     browsers_are_sent_to_the_verification_ui_after_registration,
     a_phone_number_is_verified_with_a_code_sent_through_sns,
     the_link_in_a_code_message_opens_the_flow_with_the_code_filled_in,

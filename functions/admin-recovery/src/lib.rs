@@ -92,8 +92,8 @@ async fn create_code(
         public_base: &public_base,
         now: app.clock.now(),
     };
-    let created = admin::create_code(request, parsed.identity_id, parsed.expires_in, flow_type)
-        .await?;
+    let created =
+        admin::create_code(request, parsed.identity_id, parsed.expires_in, flow_type).await?;
     Ok(json_response(
         StatusCode::CREATED,
         &json!({
@@ -129,10 +129,9 @@ async fn create_link(
                 "expires_at": rfc3339(created.expires_at),
             }),
         )),
-        Err(AdminRecoveryError::IdentityNotFound(_)) => Ok(ApiError::bad_request(
-            "The identity to recover does not exist.",
-        )
-        .into_response()),
+        Err(AdminRecoveryError::IdentityNotFound(_)) => {
+            Ok(ApiError::bad_request("The identity to recover does not exist.").into_response())
+        }
         Err(other) => Err(other.into()),
     }
 }

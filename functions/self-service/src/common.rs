@@ -15,8 +15,8 @@ use kratos_core::http::ApiError;
 use kratos_core::http::csrf::verify_flow_csrf;
 use kratos_core::http::self_service_errors::forward_error;
 use kratos_core::http::selfservice::{
-    FlowFailure, SelfServiceRequest, error_response, expired_on_fetch, fetch_flow_id,
-    query_bool, redirect, with_cookies,
+    FlowFailure, SelfServiceRequest, error_response, expired_on_fetch, fetch_flow_id, query_bool,
+    redirect, with_cookies,
 };
 use kratos_core::ids::FlowId;
 use kratos_core::selfservice::SubmitError;

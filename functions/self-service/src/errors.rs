@@ -5,8 +5,8 @@ use axum::extract::State;
 use axum::response::Response;
 use http::StatusCode;
 use kratos_core::app::AppState;
-use kratos_core::http::selfservice::json;
 use kratos_core::http::self_service_errors::fetch_error;
+use kratos_core::http::selfservice::json;
 use kratos_core::http::{ApiError, QueryParams};
 
 use crate::common::{Query, param};

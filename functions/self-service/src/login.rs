@@ -10,14 +10,13 @@ use kratos_core::flow::store::FlowStore;
 use kratos_core::flow::{FlowError, FlowKind, FlowType, join_path};
 use kratos_core::http::selfservice::{
     FlowFailure, SelfServiceRequest, created_flow, csrf_check, current_session, error_response,
-    form_csrf, json, query_bool, read_submission, redirect, show_form, submit_context, with_cookies,
+    form_csrf, json, query_bool, read_submission, redirect, show_form, submit_context,
+    with_cookies,
 };
 use kratos_core::http::session::{session_view, set_session_cookie};
 use kratos_core::http::{ApiError, QueryParams};
+use kratos_core::selfservice::login::{self, LoggedIn, LoginFlow, LoginOutcome, LoginRequest};
 use kratos_core::selfservice::{NewFlowContext, SubmitError};
-use kratos_core::selfservice::login::{
-    self, LoggedIn, LoginFlow, LoginOutcome, LoginRequest,
-};
 use serde_json::json;
 
 use crate::common::{self, Failure, Query, param};
@@ -124,7 +123,9 @@ pub async fn submit(
         let body = common::body(body)?;
         let id = common::submitted_flow_id(&query)?;
         failure.flow_id = Some(id);
-        let stored = FlowStore::new(app.table.clone()).get::<LoginFlow>(id).await?;
+        let stored = FlowStore::new(app.table.clone())
+            .get::<LoginFlow>(id)
+            .await?;
         failure.flow_type = Some(stored.flow.common.flow_type);
         Ok::<_, Failure>((body, stored))
     }

@@ -27,7 +27,11 @@ use crate::common::{self, Query, param};
 
 /// Where the browser goes after logging out: the allowed `return_to`, else
 /// `selfservice.flows.logout.after.default_browser_return_url`, else the default.
-fn after_logout(app: &App, request: &SelfServiceRequest, requested: Option<&str>) -> Result<Url, ApiError> {
+fn after_logout(
+    app: &App,
+    request: &SelfServiceRequest,
+    requested: Option<&str>,
+) -> Result<Url, ApiError> {
     let policy = ReturnToPolicy::from_config(&app.config, &request.public_base(app));
     let default = app
         .config
@@ -118,9 +122,9 @@ pub async fn logout(
 fn fresh_csrf_cookie(app: &App, request: &SelfServiceRequest) -> Result<HeaderValue, ApiError> {
     let public = request.public_base(app);
     let issue = app.csrf.issue(None);
-    let value = issue
-        .new_cookie
-        .ok_or_else(|| ApiError::internal(std::io::Error::other("no new anti-CSRF cookie was made")))?;
+    let value = issue.new_cookie.ok_or_else(|| {
+        ApiError::internal(std::io::Error::other("no new anti-CSRF cookie was made"))
+    })?;
     Ok(set_cookie(
         &csrf_cookie_name_for(&public),
         value.expose(),

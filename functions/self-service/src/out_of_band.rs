@@ -19,6 +19,16 @@ use serde_json::{Map, Value};
 
 use crate::common::Query;
 
+/// How often a submission that lost a race for its flow is run (on the flow re-read).
+pub const SUBMIT_ATTEMPTS: u32 = 6;
+
+/// A short, random pause before running a submission again, so that racing submissions
+/// (a double click) do not collide again at once.
+pub async fn pause_before_retry() {
+    let millis = 5 + u64::from(kratos_core::crypto::random_bytes(1)[0] % 20);
+    tokio::time::sleep(std::time::Duration::from_millis(millis)).await;
+}
+
 /// What a submission request carries: `POST` bodies are forms; `GET` requests are links
 /// from messages, whose query is the submission.
 pub fn submission(

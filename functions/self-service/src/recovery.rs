@@ -7,6 +7,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode};
 use kratos_core::app::{App, AppState};
+use kratos_core::flow::challenge::ChallengeKind;
 use kratos_core::flow::store::FlowStore;
 use kratos_core::flow::{FlowError, FlowKind, FlowType};
 use kratos_core::http::csrf::verify_flow_csrf;
@@ -20,7 +21,6 @@ use kratos_core::selfservice::recovery::{
     self, Recovered, RecoveryFlow, RecoveryOutcome, RecoveryRequest,
 };
 use kratos_core::selfservice::{NewFlowContext, SubmitError};
-use kratos_core::flow::challenge::ChallengeKind;
 
 use crate::common::{self, Failure, Query};
 use crate::out_of_band;
@@ -157,10 +157,10 @@ async fn handle(
         failure.flow_type = Some(stored.flow.common.flow_type);
         let csrf =
             out_of_band::submission_csrf(app, request, stored.flow.common.flow_type, submitted)?;
-        Ok::<_, Failure>((stored, csrf, has_session))
+        Ok::<_, Failure>((id, stored, csrf, has_session))
     }
     .await;
-    let (stored, csrf, has_session) = match found {
+    let (id, stored, csrf, has_session) = match found {
         Ok(found) => found,
         Err(Failure::Flow(SubmitError::Flow(error))) => {
             return common::forward(app, request, ApiError::from(error)).await;
@@ -170,16 +170,30 @@ async fn handle(
     let check = csrf_check(app, request, stored.flow.common.flow_type, &submission);
     let ctx = submit_context(app, request, check, &csrf);
     let cookies = csrf.cookies();
-    let outcome = recovery::submit(
-        &ctx,
-        stored,
-        &submission,
-        RecoveryRequest {
-            submitted,
-            has_session,
-        },
-    )
-    .await;
+    let recovery_request = RecoveryRequest {
+        submitted,
+        has_session,
+    };
+    let mut stored = stored;
+    let mut attempt = 1;
+    // A submission that lost a race with another one for the same flow wrote nothing:
+    // it is run again on the flow as it is now (each code attempt still counts once).
+    let outcome = loop {
+        match recovery::submit(&ctx, stored, &submission, recovery_request).await {
+            Err(SubmitError::Conflict) if attempt < out_of_band::SUBMIT_ATTEMPTS => {
+                attempt += 1;
+                out_of_band::pause_before_retry().await;
+                match FlowStore::new(app.table.clone())
+                    .get::<RecoveryFlow>(id)
+                    .await
+                {
+                    Ok(fresh) => stored = fresh,
+                    Err(error) => break Err(error.into()),
+                }
+            }
+            other => break other,
+        }
+    };
     match outcome {
         Ok(RecoveryOutcome::Reply(reply)) => out_of_band::answer(app, request, reply, &cookies),
         Ok(RecoveryOutcome::Recovered(done)) => recovered(app, request, *done, cookies),

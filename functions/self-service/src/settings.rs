@@ -19,9 +19,9 @@ use kratos_core::http::selfservice::{
 };
 use kratos_core::http::session::{aal2_required, no_active_session};
 use kratos_core::http::{ApiError, QueryParams};
-use kratos_core::selfservice::{CurrentSession, NewFlowContext};
 use kratos_core::selfservice::login::settings_required_aal;
 use kratos_core::selfservice::settings::{self, SettingsFlow, SettingsOutcome, Updated};
+use kratos_core::selfservice::{CurrentSession, NewFlowContext};
 use kratos_core::session::SessionError;
 
 use crate::common::{self, Failure, Query};
@@ -72,7 +72,10 @@ fn unauthorized(
         Unauthorized::Aal2Required => {
             let error = aal2_required(&public, return_to);
             if browser
-                && let Some(target) = error.extra.get("redirect_browser_to").and_then(|v| v.as_str())
+                && let Some(target) = error
+                    .extra
+                    .get("redirect_browser_to")
+                    .and_then(|v| v.as_str())
             {
                 return redirect(target, &[]);
             }

@@ -114,10 +114,10 @@ async fn handle(
         failure.flow_type = Some(stored.flow.common.flow_type);
         let csrf =
             out_of_band::submission_csrf(app, request, stored.flow.common.flow_type, submitted)?;
-        Ok::<_, Failure>((stored, csrf))
+        Ok::<_, Failure>((id, stored, csrf))
     }
     .await;
-    let (stored, csrf) = match found {
+    let (id, stored, csrf) = match found {
         Ok(found) => found,
         Err(Failure::Flow(SubmitError::Flow(error))) => {
             return common::forward(app, request, ApiError::from(error)).await;
@@ -127,7 +127,27 @@ async fn handle(
     let check = csrf_check(app, request, stored.flow.common.flow_type, &submission);
     let ctx = submit_context(app, request, check, &csrf);
     let cookies = csrf.cookies();
-    match verification::submit(&ctx, stored, &submission, submitted).await {
+    let mut stored = stored;
+    let mut attempt = 1;
+    // A submission that lost a race with another one for the same flow wrote nothing:
+    // it is run again on the flow as it is now (each code attempt still counts once).
+    let result = loop {
+        match verification::submit(&ctx, stored, &submission, submitted).await {
+            Err(SubmitError::Conflict) if attempt < out_of_band::SUBMIT_ATTEMPTS => {
+                attempt += 1;
+                out_of_band::pause_before_retry().await;
+                match FlowStore::new(app.table.clone())
+                    .get::<VerificationFlow>(id)
+                    .await
+                {
+                    Ok(fresh) => stored = fresh,
+                    Err(error) => break Err(error.into()),
+                }
+            }
+            other => break other,
+        }
+    };
+    match result {
         Ok(reply) => out_of_band::answer(app, request, reply, &cookies),
         Err(error) => common::answer(app, request, failure, error.into(), &cookies).await,
     }

@@ -155,6 +155,7 @@ impl Config {
             &self.selfservice.allowed_return_urls,
         ));
         warnings.extend(crate::selfservice::hooks::config_warnings(self));
+        warnings.extend(crate::selfservice::out_of_band::config_warnings(self));
         if self.courier.delivery_strategy == DeliveryStrategy::Http {
             return Err(invalid(
                 "courier.delivery_strategy",

@@ -354,10 +354,17 @@ mod tests {
     #[test]
     fn a_code_is_accepted_once() {
         let flow = FlowId::new();
-        let issued = keys().issue(flow, request(ChallengeKind::Code, now() + time::Duration::HOUR));
+        let issued = keys().issue(
+            flow,
+            request(ChallengeKind::Code, now() + time::Duration::HOUR),
+        );
         let mut attempts = Attempts::default();
         attempts.replace(Some(issued.challenge));
-        assert!(attempts.use_code(&keys(), flow, issued.value.expose(), now()).is_ok());
+        assert!(
+            attempts
+                .use_code(&keys(), flow, issued.value.expose(), now())
+                .is_ok()
+        );
         assert_eq!(
             attempts.use_code(&keys(), flow, issued.value.expose(), now()),
             Err(ChallengeError::AlreadyUsed)
@@ -367,7 +374,10 @@ mod tests {
     #[test]
     fn the_sixth_submission_is_refused_even_with_the_right_code() {
         let flow = FlowId::new();
-        let issued = keys().issue(flow, request(ChallengeKind::Code, now() + time::Duration::HOUR));
+        let issued = keys().issue(
+            flow,
+            request(ChallengeKind::Code, now() + time::Duration::HOUR),
+        );
         let mut attempts = Attempts::default();
         attempts.replace(Some(issued.challenge));
         for _ in 0..MAX_SUBMISSIONS {
@@ -398,7 +408,10 @@ mod tests {
     #[test]
     fn a_digest_is_bound_to_its_flow_kind_and_keys() {
         let flow = FlowId::new();
-        let issued = keys().issue(flow, request(ChallengeKind::Link, now() + time::Duration::HOUR));
+        let issued = keys().issue(
+            flow,
+            request(ChallengeKind::Link, now() + time::Duration::HOUR),
+        );
         let mut elsewhere = Attempts::default();
         elsewhere.replace(Some(issued.challenge.clone()));
         assert_eq!(

@@ -62,10 +62,9 @@ pub async fn forward_error(app: &App, headers: &HeaderMap, error: ApiError) -> R
 /// accepts too). `stub:500` returns a sample error. One GetItem. A missing or malformed
 /// ID is 404, as in Kratos (which reads it as the nil UUID) and as the contract documents.
 pub async fn fetch_error(app: &App, id: Option<&str>) -> Result<SelfServiceError, ApiError> {
-    let id = id
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| ApiError::not_found("No error with this ID exists: the id query parameter is missing."))?;
+    let id = id.map(str::trim).filter(|s| !s.is_empty()).ok_or_else(|| {
+        ApiError::not_found("No error with this ID exists: the id query parameter is missing.")
+    })?;
     if id == "stub:500" {
         return Ok(stub_500(app.clock.now()));
     }

@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use http::request::Parts;
 use http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use serde::Serialize;
-use serde_json::{Map, json};
+use serde_json::json;
 use url::Url;
 
 use super::cookies::{has_cookie_header, request_cookie_values};
@@ -31,7 +31,7 @@ use crate::flow::{FlowError, FlowKind, FlowType, join_path, with_flow_id, with_q
 use crate::ids::FlowId;
 use crate::schema::IdentitySchema;
 use crate::selfservice::{
-    CsrfCheck, CsrfFailure, CurrentSession, SubmitContext, SubmitError, Submission,
+    CsrfCheck, CsrfFailure, CurrentSession, Submission, SubmitContext, SubmitError,
 };
 use crate::session::{DeviceInfo, SessionError};
 
@@ -173,7 +173,13 @@ pub fn read_submission(headers: &HeaderMap, body: &[u8], schema: &IdentitySchema
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or_default().trim().to_ascii_lowercase())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase()
+        })
         .unwrap_or_default();
     let parsed = match content_type.as_str() {
         "application/json" => Submission::from_json(body),
@@ -348,7 +354,10 @@ pub async fn error_response(
     if failure.flow_type == Some(FlowType::Api) {
         return with_cookies(api_error.into_response(), cookies);
     }
-    with_cookies(forward_error(app, &request.headers, api_error).await, cookies)
+    with_cookies(
+        forward_error(app, &request.headers, api_error).await,
+        cookies,
+    )
 }
 
 impl From<SubmitError> for ApiError {
@@ -377,9 +386,9 @@ impl From<SubmitError> for ApiError {
             .with_reason(
                 "You can not requested a higher AAL (AAL2/AAL3) without an active session.",
             ),
-            SubmitError::Conflict => {
-                ApiError::conflict("The flow was changed by another request at the same time; retry.")
-            }
+            SubmitError::Conflict => ApiError::conflict(
+                "The flow was changed by another request at the same time; retry.",
+            ),
             SubmitError::BadRequest(reason) => ApiError::bad_request(reason),
             SubmitError::Form(messages) => ApiError::bad_request(
                 messages
@@ -438,12 +447,4 @@ pub fn query_bool(value: Option<&str>) -> bool {
         value.map(str::trim),
         Some("1" | "t" | "T" | "TRUE" | "true" | "True")
     )
-}
-
-/// The details map of errors that carry one.
-pub fn details(pairs: &[(&str, serde_json::Value)]) -> Map<String, serde_json::Value> {
-    pairs
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), v.clone()))
-        .collect()
 }

@@ -194,8 +194,8 @@ impl<'a> TokenExchanges<'a> {
             return Ok(None);
         };
         let version = item.version;
-        let record: Record = serde_json::from_value(item.body)
-            .map_err(|e| ExchangeError::Corrupt(e.to_string()))?;
+        let record: Record =
+            serde_json::from_value(item.body).map_err(|e| ExchangeError::Corrupt(e.to_string()))?;
         Ok(Some((record, version)))
     }
 }
@@ -263,7 +263,12 @@ mod tests {
         ));
         let session = SessionId::new();
         let op = exchanges
-            .bind_op(&created.digest, session, &Secret::new("ory_st_abc"), expires)
+            .bind_op(
+                &created.digest,
+                session,
+                &Secret::new("ory_st_abc"),
+                expires,
+            )
             .await
             .unwrap()
             .unwrap();

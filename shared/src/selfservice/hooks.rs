@@ -100,10 +100,7 @@ pub fn config_warnings(config: &Config) -> Vec<String> {
         );
         for (scope, hooks) in lists {
             for (i, hook) in hooks.iter().enumerate() {
-                let key = format!(
-                    "selfservice.flows.{}.after{scope}.hooks.{i}",
-                    kind.as_str()
-                );
+                let key = format!("selfservice.flows.{}.after{scope}.hooks.{i}", kind.as_str());
                 match Hook::parse(&hook.hook) {
                     Some(h) if h.applies_to(kind) => {}
                     Some(_) => warnings.push(format!(
@@ -178,7 +175,10 @@ mod tests {
             after_hooks(&config, FlowKind::Registration, "password"),
             vec![Hook::ShowVerificationUi, Hook::Session]
         );
-        assert_eq!(after_hooks(&config, FlowKind::Registration, "profile"), vec![]);
+        assert_eq!(
+            after_hooks(&config, FlowKind::Registration, "profile"),
+            vec![]
+        );
         assert_eq!(
             after_hooks(&config, FlowKind::Login, "password"),
             vec![Hook::RevokeActiveSessions]

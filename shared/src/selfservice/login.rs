@@ -11,9 +11,8 @@ use uuid::Uuid;
 
 use super::hooks::{Hook, after_hooks};
 use super::{
-    ContinueWith, CurrentSession, FieldMessage, NewFlowContext, SubmitContext, SubmitError,
-    Submission,
-    show_messages,
+    ContinueWith, CurrentSession, FieldMessage, NewFlowContext, Submission, SubmitContext,
+    SubmitError, show_messages,
 };
 use crate::app::App;
 use crate::config::Config;
@@ -92,7 +91,13 @@ pub trait LoginStrategy: Send + Sync {
     fn enabled(&self, config: &Config) -> bool;
 
     /// Adds the method's nodes to a new flow. `csrf_token` is "" for API flows.
-    fn populate(&self, app: &App, flow: &mut LoginFlow, csrf_token: &str, purpose: LoginPurpose<'_>);
+    fn populate(
+        &self,
+        app: &App,
+        flow: &mut LoginFlow,
+        csrf_token: &str,
+        purpose: LoginPurpose<'_>,
+    );
 
     /// Authenticates a submission, declining with [`SubmitError::NotResponsible`] if its
     /// `method` is another's.

@@ -41,9 +41,9 @@ use crate::app::App;
 use crate::flow::csrf::CsrfError;
 use crate::flow::{FlowError, FlowExpired};
 use crate::identity::IdentityError;
+use crate::schema::Violation;
 use crate::session::{DeviceInfo, SessionError};
 use crate::store::StoreError;
-use crate::schema::Violation;
 use crate::ui::schema_nodes::flatten;
 use crate::ui::{SortOptions, UiContainer, text};
 use serde_json::Value;
@@ -76,9 +76,11 @@ impl CsrfCheck {
         match self {
             CsrfCheck::Passed => Ok(()),
             CsrfCheck::Failed(failure) => Err(SubmitError::Csrf(*failure)),
-            CsrfCheck::BrowserOnApiFlow(reason) => Err(SubmitError::Form(vec![
-                FieldMessage::form(text::validation_generic(reason)),
-            ])),
+            CsrfCheck::BrowserOnApiFlow(reason) => {
+                Err(SubmitError::Form(vec![FieldMessage::form(
+                    text::validation_generic(reason),
+                )]))
+            }
         }
     }
 }

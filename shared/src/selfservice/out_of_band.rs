@@ -13,9 +13,7 @@ use url::Url;
 
 use super::SubmitError;
 use crate::app::App;
-use crate::courier::{
-    self, Message, MessageRepository, TemplateData, TemplateType,
-};
+use crate::courier::{self, Message, MessageRepository, TemplateData, TemplateType};
 use crate::flow::store::{FlowDocument, StoredFlow};
 use crate::flow::{FlowError, FlowKind, join_path};
 use crate::identity::{AddressVia, Identity, ViewOptions};
@@ -209,12 +207,7 @@ pub async fn compose(
 /// it is allowed, else `selfservice.flows.<kind>.after.default_browser_return_url`, else
 /// `selfservice.default_browser_return_url` (else the public base URL). A `return_to`
 /// that is not allowed falls back rather than failing, as in Kratos.
-pub fn continue_url(
-    app: &App,
-    public_base: &Url,
-    kind: FlowKind,
-    return_to: Option<&str>,
-) -> Url {
+pub fn continue_url(app: &App, public_base: &Url, kind: FlowKind, return_to: Option<&str>) -> Url {
     let policy = crate::flow::return_to::ReturnToPolicy::from_config(&app.config, public_base);
     let flows = &app.config.selfservice.flows;
     let after = match kind {
@@ -222,15 +215,102 @@ pub fn continue_url(
         FlowKind::Recovery => flows.recovery.after.default_browser_return_url.as_ref(),
         _ => None,
     };
-    let default = after.cloned().unwrap_or_else(|| policy.default_url().clone());
+    let default = after
+        .cloned()
+        .unwrap_or_else(|| policy.default_url().clone());
     policy
         .resolve_with_default(return_to, &default)
         .unwrap_or(default)
 }
 
+/// Start-up warnings about the verification and recovery settings: a `use` method that
+/// is disabled (new flows would be refused), and `after` hooks that do not run (only
+/// `revoke_active_sessions` after recovery does; Kratos's other hook there is `web_hook`).
+pub fn config_warnings(config: &crate::config::Config) -> Vec<String> {
+    use crate::config::CodeOrLink;
+    let mut warnings = Vec::new();
+    let flows = &config.selfservice.flows;
+    let methods = &config.selfservice.methods;
+    for (kind, enabled, used) in [
+        (
+            "verification",
+            flows.verification.enabled,
+            flows.verification.use_method,
+        ),
+        (
+            "recovery",
+            flows.recovery.enabled,
+            flows.recovery.use_method,
+        ),
+    ] {
+        let (name, method_enabled) = match used {
+            CodeOrLink::Code => ("code", methods.code.enabled),
+            CodeOrLink::Link => ("link", methods.link.enabled),
+        };
+        if enabled && !method_enabled {
+            warnings.push(format!(
+                "selfservice.flows.{kind}.use is `{name}`, but selfservice.methods.{name}.enabled \
+                 is false: new {kind} flows will be refused"
+            ));
+        }
+    }
+    let lists = [
+        ("verification", &flows.verification.after),
+        ("recovery", &flows.recovery.after),
+    ];
+    for (kind, after) in lists {
+        let scoped = std::iter::once((String::new(), &after.hooks)).chain(
+            after
+                .methods
+                .iter()
+                .map(|(method, m)| (format!(".{method}"), &m.hooks)),
+        );
+        for (scope, hooks) in scoped {
+            for (i, hook) in hooks.iter().enumerate() {
+                let runs =
+                    kind == "recovery" && scope.is_empty() && hook.hook == "revoke_active_sessions";
+                if !runs {
+                    warnings.push(format!(
+                        "selfservice.flows.{kind}.after{scope}.hooks.{i}: the `{}` hook is not \
+                         supported here; it is ignored",
+                        hook.hook
+                    ));
+                }
+            }
+        }
+    }
+    warnings
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn config(yaml: &str) -> crate::config::Config {
+        crate::config::Config::load(&crate::config::ConfigSource {
+            yaml: Some(yaml.into()),
+            env: vec![],
+        })
+        .unwrap()
+        .config
+    }
+
+    #[test]
+    fn disabled_methods_and_hooks_that_do_not_run_are_warned_about() {
+        let config = config(
+            "selfservice:\n  flows:\n    recovery:\n      enabled: true\n      use: link\n      after:\n        hooks:\n          - hook: revoke_active_sessions\n          - hook: web_hook\n    verification:\n      enabled: true\n      after:\n        hooks:\n          - hook: web_hook\n",
+        );
+        let warnings = config_warnings(&config);
+        assert_eq!(warnings.len(), 3, "{warnings:?}");
+        assert!(warnings[0].contains("selfservice.flows.recovery.use is `link`"));
+        assert!(warnings[1].contains("verification.after.hooks.0"));
+        assert!(warnings[2].contains("recovery.after.hooks.1"));
+        assert!(config_warnings(&config_default()).is_empty());
+    }
+
+    fn config_default() -> crate::config::Config {
+        config("selfservice:\n  flows:\n    recovery:\n      enabled: true\n")
+    }
 
     #[test]
     fn template_data_always_carries_a_payload_object() {

@@ -14,7 +14,7 @@ use crate::selfservice::registration::{
 };
 use crate::selfservice::settings::{SettingsFlow, SettingsStrategy, is_privileged, pause};
 use crate::selfservice::{
-    CurrentSession, SubmitContext, SubmitError, Submission, restore_traits, submitted_traits,
+    CurrentSession, Submission, SubmitContext, SubmitError, restore_traits, submitted_traits,
 };
 use crate::ui::{InputType, UiNode, UiNodeGroup, method_button, text, trait_nodes};
 
@@ -211,7 +211,10 @@ impl SettingsStrategy for ProfileStrategy {
         let traits = match submission.optional_object("traits") {
             Ok(Some(traits)) => Value::Object(traits.clone()),
             Ok(None) => {
-                return Err(SubmitError::field("traits", text::validation_required("traits")));
+                return Err(SubmitError::field(
+                    "traits",
+                    text::validation_required("traits"),
+                ));
             }
             Err(message) => return Err(message.into()),
         };
@@ -231,7 +234,8 @@ impl SettingsStrategy for ProfileStrategy {
         let original = identity.clone();
         identity.traits = traits.clone();
         identity.validate(&ctx.app.schemas, ctx.now)?;
-        if changes_protected_fields(&original, identity) && !is_privileged(ctx.app, current, ctx.now)
+        if changes_protected_fields(&original, identity)
+            && !is_privileged(ctx.app, current, ctx.now)
         {
             if stored.flow.common.flow_type == FlowType::Browser && !ctx.wants_json {
                 pause(stored, Self::METHOD, json!({ "traits": traits }), ctx.now);

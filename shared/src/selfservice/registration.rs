@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use super::hooks::{Hook, StartedVerification, after_hooks};
 use super::{
-    ContinueWith, FieldMessage, NewFlowContext, SubmitContext, SubmitError, Submission,
+    ContinueWith, FieldMessage, NewFlowContext, Submission, SubmitContext, SubmitError,
     show_messages,
 };
 use crate::app::App;
@@ -297,7 +297,10 @@ async fn save(
 
 /// Creates a replacement for an expired flow, with the "expired" message, and answers
 /// the error that names it.
-async fn replace_expired(ctx: &SubmitContext<'_>, old: &StoredFlow<RegistrationFlow>) -> SubmitError {
+async fn replace_expired(
+    ctx: &SubmitContext<'_>,
+    old: &StoredFlow<RegistrationFlow>,
+) -> SubmitError {
     let common = &old.flow.common;
     let replacement = new_flow(&NewFlowContext {
         app: ctx.app,
@@ -350,7 +353,10 @@ async fn complete(
 
     let mut session = if hooks.contains(&Hook::Session) {
         let method = AuthenticationMethod::first_factor(method, ctx.now);
-        Some(app.sessions.prepare(&identity, method, ctx.device.clone())?)
+        Some(
+            app.sessions
+                .prepare(&identity, method, ctx.device.clone())?,
+        )
     } else {
         None
     };

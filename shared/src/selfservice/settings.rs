@@ -19,8 +19,8 @@ use url::Url;
 
 use super::hooks::{Hook, StartedVerification, after_hooks};
 use super::{
-    ContinueWith, CurrentSession, FieldMessage, NewFlowContext, SubmitContext, SubmitError,
-    Submission, show_messages,
+    ContinueWith, CurrentSession, FieldMessage, NewFlowContext, Submission, SubmitContext,
+    SubmitError, show_messages,
 };
 use crate::app::App;
 use crate::config::Config;
@@ -151,7 +151,12 @@ pub fn is_privileged(app: &App, current: &CurrentSession, now: OffsetDateTime) -
 }
 
 /// Stores a change to apply after re-authentication (browser forms only).
-pub fn pause(stored: &mut StoredFlow<SettingsFlow>, method: &str, data: Value, now: OffsetDateTime) {
+pub fn pause(
+    stored: &mut StoredFlow<SettingsFlow>,
+    method: &str,
+    data: Value,
+    now: OffsetDateTime,
+) {
     stored.internal.insert(
         PENDING_CHANGE.into(),
         json!({
@@ -305,7 +310,10 @@ pub async fn resume(
     if !is_privileged(ctx.app, current, ctx.now) {
         return Err(SubmitError::RefreshRequired);
     }
-    let method = pending.get("method").and_then(Value::as_str).unwrap_or_default();
+    let method = pending
+        .get("method")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     let Some(strategy) = enabled_strategies(&ctx.app.config).find(|s| s.id() == method) else {
         return Ok(None);
     };
@@ -328,7 +336,10 @@ pub async fn resume(
     }
 }
 
-async fn save(ctx: &SubmitContext<'_>, stored: &mut StoredFlow<SettingsFlow>) -> Result<(), SubmitError> {
+async fn save(
+    ctx: &SubmitContext<'_>,
+    stored: &mut StoredFlow<SettingsFlow>,
+) -> Result<(), SubmitError> {
     FlowStore::new(ctx.app.table.clone()).update(stored).await?;
     Ok(())
 }

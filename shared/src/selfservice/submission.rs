@@ -109,12 +109,7 @@ impl Submission {
         let types: Vec<(String, FormFieldType)> = schema
             .map(|s| form_field_types(&s.document))
             .unwrap_or_default();
-        let type_of = |name: &str| {
-            types
-                .iter()
-                .find(|(path, _)| path == name)
-                .map(|(_, t)| *t)
-        };
+        let type_of = |name: &str| types.iter().find(|(path, _)| path == name).map(|(_, t)| *t);
         let mut body = Map::new();
         for (key, value) in url::form_urlencoded::parse(bytes) {
             let key = key.trim();
@@ -142,13 +137,11 @@ impl Submission {
                     Some(v) => v,
                     None => continue,
                 },
-                Some(FormFieldType::Integer) => match coerce_scalar(&value, FormScalar::Integer)
-                {
+                Some(FormFieldType::Integer) => match coerce_scalar(&value, FormScalar::Integer) {
                     Some(v) => v,
                     None => continue,
                 },
-                Some(FormFieldType::Boolean) => match coerce_scalar(&value, FormScalar::Boolean)
-                {
+                Some(FormFieldType::Boolean) => match coerce_scalar(&value, FormScalar::Boolean) {
                     Some(v) => v,
                     None => continue,
                 },

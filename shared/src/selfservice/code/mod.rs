@@ -44,7 +44,11 @@ pub(crate) fn hidden_method_node() -> UiNode {
 
 /// The `method=code` submit button ("Continue").
 pub(crate) fn submit_node() -> UiNode {
-    method_button(CodeStrategy::METHOD, UiNodeGroup::Code, text::label_continue())
+    method_button(
+        CodeStrategy::METHOD,
+        UiNodeGroup::Code,
+        text::label_continue(),
+    )
 }
 
 /// The button that sends a new code to `address` ("Send a new code").

@@ -9,10 +9,10 @@ use crate::flow::store::StoredFlow;
 use crate::flow::{FlowError, FlowKind, FlowState, FlowType, action_url};
 use crate::selfservice::out_of_band::{RedirectRule, RetryAnswer};
 use crate::selfservice::recovery::{
-    self, RecoveryFlow, RecoveryRequest, RecoveryStrategy, Step, skips_csrf,
+    self, RecoveryFlow, RecoveryRequest, RecoveryStrategy, Step, Submitted, skips_csrf,
 };
 use crate::selfservice::verification::{email_node, submitted_email};
-use crate::selfservice::{FieldMessage, SubmitContext, SubmitError, Submission};
+use crate::selfservice::{FieldMessage, Submission, SubmitContext, SubmitError};
 use crate::ui::{UiContainer, UiNodeGroup, text};
 
 #[async_trait::async_trait]
@@ -50,7 +50,15 @@ impl RecoveryStrategy for CodeStrategy {
         if stored.flow.active.as_deref() != Some(Self::METHOD) {
             return Err(SubmitError::NotResponsible);
         }
-        let code = submission.optional_string("code")?.unwrap_or_default().to_owned();
+        if request.submitted == Submitted::Link {
+            // Codes are typed into the form, never sent by link: a browser that navigates
+            // here is shown the flow.
+            return Ok(Step::ShowInUi);
+        }
+        let code = submission
+            .optional_string("code")?
+            .unwrap_or_default()
+            .to_owned();
         let method = submission.optional_string("method")?.map(str::to_owned);
         let payload = submission.transient_payload()?;
         stored.flow.common.transient_payload = payload;
@@ -108,7 +116,11 @@ impl RecoveryStrategy for CodeStrategy {
             return Err(self.refuse_recovery(ctx, stored, submission, message));
         };
         let flow = &mut stored.flow;
-        let mut ui = UiContainer::new(action_url(&ctx.public_base, FlowKind::Recovery, flow.common.id));
+        let mut ui = UiContainer::new(action_url(
+            &ctx.public_base,
+            FlowKind::Recovery,
+            flow.common.id,
+        ));
         ui.set_csrf(&ctx.form_csrf_token);
         ui.add_message(text::recovery_email_with_code_sent());
         ui.append(recovery_code_node());

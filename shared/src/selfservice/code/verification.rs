@@ -10,7 +10,7 @@ use crate::selfservice::out_of_band::{RedirectRule, RetryAnswer};
 use crate::selfservice::verification::{
     self, Step, Submitted, VerificationFlow, VerificationStrategy, email_node, submitted_email,
 };
-use crate::selfservice::{FieldMessage, SubmitContext, SubmitError, Submission};
+use crate::selfservice::{FieldMessage, Submission, SubmitContext, SubmitError};
 use crate::ui::{UiNodeGroup, text};
 
 #[async_trait::async_trait]
@@ -61,7 +61,9 @@ impl VerificationStrategy for CodeStrategy {
         submission: &Submission,
         submitted: Submitted,
     ) -> Result<Step, SubmitError> {
-        let code = submission.optional_string("code")?.filter(|c| !c.is_empty());
+        let code = submission
+            .optional_string("code")?
+            .filter(|c| !c.is_empty());
         let method = submission.optional_string("method")?;
         // A bare code (e.g. from the message's link) is meant for this method.
         if method.or(code.map(|_| Self::METHOD)) != Some(Self::METHOD) {
@@ -100,8 +102,14 @@ impl VerificationStrategy for CodeStrategy {
             return match submitted {
                 Submitted::Link => self.follow_link(ctx, stored, code).await,
                 Submitted::Form => {
-                    verification::use_challenge(ctx, stored, ChallengeKind::Code, code, UiNodeGroup::Code)
-                        .await
+                    verification::use_challenge(
+                        ctx,
+                        stored,
+                        ChallengeKind::Code,
+                        code,
+                        UiNodeGroup::Code,
+                    )
+                    .await
                 }
             };
         }

@@ -18,5 +18,9 @@ impl LinkStrategy {
 
 /// The `method=link` submit button ("Continue").
 pub(crate) fn submit_node() -> UiNode {
-    method_button(LinkStrategy::METHOD, UiNodeGroup::Link, text::label_continue())
+    method_button(
+        LinkStrategy::METHOD,
+        UiNodeGroup::Link,
+        text::label_continue(),
+    )
 }

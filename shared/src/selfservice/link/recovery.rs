@@ -9,7 +9,7 @@ use crate::flow::{FlowError, FlowKind, FlowState};
 use crate::selfservice::out_of_band::{RedirectRule, RetryAnswer};
 use crate::selfservice::recovery::{self, RecoveryFlow, RecoveryRequest, RecoveryStrategy, Step};
 use crate::selfservice::verification::{email_node, submitted_email};
-use crate::selfservice::{FieldMessage, SubmitContext, SubmitError, Submission};
+use crate::selfservice::{FieldMessage, Submission, SubmitContext, SubmitError};
 use crate::ui::{UiNodeGroup, text};
 
 #[async_trait::async_trait]
@@ -44,7 +44,10 @@ impl RecoveryStrategy for LinkStrategy {
         submission: &Submission,
         request: RecoveryRequest,
     ) -> Result<Step, SubmitError> {
-        if let Some(token) = submission.optional_string("token")?.filter(|t| !t.is_empty()) {
+        if let Some(token) = submission
+            .optional_string("token")?
+            .filter(|t| !t.is_empty())
+        {
             return recovery::use_challenge(ctx, stored, ChallengeKind::Link, token).await;
         }
         if request.has_session {

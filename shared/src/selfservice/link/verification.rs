@@ -13,7 +13,7 @@ use crate::selfservice::out_of_band::{RedirectRule, RetryAnswer};
 use crate::selfservice::verification::{
     self, Step, Submitted, VerificationFlow, VerificationStrategy, email_node, submitted_email,
 };
-use crate::selfservice::{FieldMessage, SubmitContext, SubmitError, Submission};
+use crate::selfservice::{FieldMessage, Submission, SubmitContext, SubmitError};
 use crate::ui::{UiNodeGroup, text};
 
 #[async_trait::async_trait]
@@ -56,7 +56,9 @@ impl VerificationStrategy for LinkStrategy {
         submission: &Submission,
         submitted: Submitted,
     ) -> Result<Step, SubmitError> {
-        let token = submission.optional_string("token")?.filter(|t| !t.is_empty());
+        let token = submission
+            .optional_string("token")?
+            .filter(|t| !t.is_empty());
         if let Some(token) = token
             && (submitted == Submitted::Link || submission.method().is_none())
         {

@@ -16,7 +16,7 @@ use crate::identity::{CredentialsType, Identity, IdentityStore};
 use crate::ids::IdentityId;
 use crate::secret::Secret;
 use crate::selfservice::login::{Authenticated, LoginFlow, LoginPurpose, LoginStrategy};
-use crate::selfservice::{FieldMessage, SubmitContext, SubmitError, Submission};
+use crate::selfservice::{FieldMessage, Submission, SubmitContext, SubmitError};
 use crate::session::{Aal, AuthenticationMethod};
 use crate::ui::{
     InputType, PasswordPurpose, UiNode, UiNodeGroup, identifier_label, identifier_node,
@@ -187,7 +187,12 @@ impl PasswordStrategy {
 
     /// Replaces an imported or outdated hash with one of the configured algorithm. A
     /// failure here must not fail the login: it is logged and the old hash kept.
-    async fn rehash(&self, ctx: &SubmitContext<'_>, identity: &mut Identity, password: Secret) -> bool {
+    async fn rehash(
+        &self,
+        ctx: &SubmitContext<'_>,
+        identity: &mut Identity,
+        password: Secret,
+    ) -> bool {
         match ctx.app.hasher.hash_async(password).await {
             Ok(hash) => {
                 let credentials = identity.upsert_credentials(
@@ -195,7 +200,10 @@ impl PasswordStrategy {
                     password_config(&hash),
                     ctx.now,
                 );
-                tracing::debug!(identifiers = credentials.identifiers.len(), "rehashing a password on login");
+                tracing::debug!(
+                    identifiers = credentials.identifiers.len(),
+                    "rehashing a password on login"
+                );
                 true
             }
             Err(error) => {

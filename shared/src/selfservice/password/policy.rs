@@ -81,7 +81,9 @@ impl PasswordPolicy {
         };
         match checker.breaches(password).await {
             Ok(count) if count > u64::from(self.config.max_breaches) => Err(PolicyViolation(
-                text::validation_password_too_many_breaches(i64::try_from(count).unwrap_or(i64::MAX)),
+                text::validation_password_too_many_breaches(
+                    i64::try_from(count).unwrap_or(i64::MAX),
+                ),
             )),
             Ok(_) => Ok(()),
             Err(BreachCheckError::Network(reason)) if self.config.ignore_network_errors => {
@@ -197,7 +199,10 @@ mod tests {
             ..PolicyConfig::default()
         };
         let p = PasswordPolicy::new(&config, 1024);
-        assert_eq!(refusal(&p, "alice@example.com", "alice@example.com").await, None);
+        assert_eq!(
+            refusal(&p, "alice@example.com", "alice@example.com").await,
+            None
+        );
     }
 
     #[tokio::test]
@@ -219,7 +224,10 @@ mod tests {
             ..PolicyConfig::default()
         };
         let lenient = PasswordPolicy::new(&unreachable, 1024);
-        assert_eq!(refusal(&lenient, "a@b.c", "a perfectly fine one").await, None);
+        assert_eq!(
+            refusal(&lenient, "a@b.c", "a perfectly fine one").await,
+            None
+        );
         let strict = PasswordPolicy::new(
             &PolicyConfig {
                 ignore_network_errors: false,

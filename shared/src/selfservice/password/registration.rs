@@ -11,7 +11,7 @@ use crate::identity::{CredentialsType, Identity};
 use crate::secret::Secret;
 use crate::selfservice::registration::{RegisterStep, RegistrationFlow, RegistrationStrategy};
 use crate::selfservice::{
-    SubmitContext, SubmitError, Submission, restore_traits, submitted_traits, violation_messages,
+    Submission, SubmitContext, SubmitError, restore_traits, submitted_traits, violation_messages,
 };
 use crate::ui::{PasswordPurpose, UiNodeGroup, method_button, password_node, text, trait_nodes};
 
@@ -118,4 +118,3 @@ impl PasswordStrategy {
         Ok(())
     }
 }
-

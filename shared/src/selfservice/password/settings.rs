@@ -10,7 +10,7 @@ use crate::flow::store::StoredFlow;
 use crate::identity::{CredentialsType, Identity};
 use crate::secret::Secret;
 use crate::selfservice::settings::{SettingsFlow, SettingsStrategy, is_privileged, pause};
-use crate::selfservice::{CurrentSession, SubmitContext, SubmitError, Submission};
+use crate::selfservice::{CurrentSession, Submission, SubmitContext, SubmitError};
 use crate::ui::{PasswordPurpose, UiNodeGroup, method_button, password_node, text};
 
 #[async_trait::async_trait]
@@ -27,7 +27,13 @@ impl SettingsStrategy for PasswordStrategy {
         config.selfservice.methods.password.enabled
     }
 
-    fn populate(&self, _app: &App, _identity: &Identity, flow: &mut SettingsFlow, csrf_token: &str) {
+    fn populate(
+        &self,
+        _app: &App,
+        _identity: &Identity,
+        flow: &mut SettingsFlow,
+        csrf_token: &str,
+    ) {
         let ui = &mut flow.common.ui;
         ui.set_csrf(csrf_token);
         ui.upsert(password_node(PasswordPurpose::New));
@@ -49,7 +55,9 @@ impl SettingsStrategy for PasswordStrategy {
         if submission.method() != Some(Self::METHOD) {
             return Err(SubmitError::NotResponsible);
         }
-        let result = self.change(ctx, stored, submission, current, identity).await;
+        let result = self
+            .change(ctx, stored, submission, current, identity)
+            .await;
         if result.is_err() {
             stored.flow.common.ui.reset_nodes(&["password"]);
         }
@@ -65,7 +73,9 @@ impl SettingsStrategy for PasswordStrategy {
         let hash = data
             .get("hashed_password")
             .and_then(Value::as_str)
-            .ok_or_else(|| SubmitError::Internal(anyhow::anyhow!("a paused password change has no hash")))?;
+            .ok_or_else(|| {
+                SubmitError::Internal(anyhow::anyhow!("a paused password change has no hash"))
+            })?;
         identity.upsert_credentials(CredentialsType::Password, password_config(hash), ctx.now);
         Ok(())
     }
@@ -82,7 +92,10 @@ impl PasswordStrategy {
     ) -> Result<(), SubmitError> {
         let app = ctx.app;
         let mut messages = Vec::new();
-        let password = submission.required_string("password").map_err(|m| messages.push(m)).ok();
+        let password = submission
+            .required_string("password")
+            .map_err(|m| messages.push(m))
+            .ok();
         if let Err(m) = submission.transient_payload() {
             messages.push(m);
         }
@@ -113,7 +126,12 @@ impl PasswordStrategy {
             .map_err(|violation| SubmitError::field("password", violation.0))?;
         let hash = app.hasher.hash_async(password).await?;
         if !privileged {
-            pause(stored, Self::METHOD, json!({ "hashed_password": hash }), ctx.now);
+            pause(
+                stored,
+                Self::METHOD,
+                json!({ "hashed_password": hash }),
+                ctx.now,
+            );
             return Err(SubmitError::RefreshRequired);
         }
         identity.upsert_credentials(CredentialsType::Password, password_config(&hash), ctx.now);

@@ -168,8 +168,15 @@ pub async fn create_code(
     if !app.config.selfservice.methods.code.enabled {
         return Err(AdminRecoveryError::MethodDisabled("code"));
     }
-    let lifespan =
-        expires_in.unwrap_or(app.config.selfservice.methods.code.config.lifespan.as_duration());
+    let lifespan = expires_in.unwrap_or(
+        app.config
+            .selfservice
+            .methods
+            .code
+            .config
+            .lifespan
+            .as_duration(),
+    );
     let identity = IdentityStore::new(app.table.clone(), app.clock.clone())
         .get(identity_id)
         .await?;
@@ -205,8 +212,15 @@ pub async fn create_link(
     if !app.config.selfservice.methods.link.enabled {
         return Err(AdminRecoveryError::MethodDisabled("link"));
     }
-    let lifespan =
-        expires_in.unwrap_or(app.config.selfservice.methods.link.config.lifespan.as_duration());
+    let lifespan = expires_in.unwrap_or(
+        app.config
+            .selfservice
+            .methods
+            .link
+            .config
+            .lifespan
+            .as_duration(),
+    );
     let identity = IdentityStore::new(app.table.clone(), app.clock.clone())
         .get(identity_id)
         .await?;
@@ -296,9 +310,22 @@ mod tests {
 
     #[test]
     fn expires_in_must_be_a_positive_sane_duration() {
-        for raw in ["", "h", "1", "1d", "1 h", "abc", "1h-5m", "1..5h", "99999999999999h"] {
+        for raw in [
+            "",
+            "h",
+            "1",
+            "1d",
+            "1 h",
+            "abc",
+            "1h-5m",
+            "1..5h",
+            "99999999999999h",
+        ] {
             assert!(
-                matches!(parse_expires_in(raw), Err(AdminRecoveryError::InvalidExpiresIn(_))),
+                matches!(
+                    parse_expires_in(raw),
+                    Err(AdminRecoveryError::InvalidExpiresIn(_))
+                ),
                 "{raw:?} should be refused"
             );
         }

@@ -27,7 +27,7 @@ use time::OffsetDateTime;
 use url::Url;
 
 use super::out_of_band::{self, Reply, RetryAnswer, ScriptAnswer, ShowStatus};
-use super::{ContinueWith, FieldMessage, NewFlowContext, SubmitContext, SubmitError, Submission};
+use super::{ContinueWith, FieldMessage, NewFlowContext, Submission, SubmitContext, SubmitError};
 use crate::app::App;
 use crate::config::{CodeOrLink, Config};
 use crate::courier::TemplateType;
@@ -242,7 +242,11 @@ pub fn skips_csrf(stored: &StoredFlow<RecoveryFlow>) -> bool {
         .unwrap_or(false)
 }
 
-fn origin<'a>(ctx: &'a SubmitContext<'a>, flow_type: FlowType, request_url: &'a str) -> NewFlowContext<'a> {
+fn origin<'a>(
+    ctx: &'a SubmitContext<'a>,
+    flow_type: FlowType,
+    request_url: &'a str,
+) -> NewFlowContext<'a> {
     NewFlowContext {
         app: ctx.app,
         flow_type,
@@ -261,7 +265,9 @@ pub async fn submit(
     request: RecoveryRequest,
 ) -> Result<RecoveryOutcome, SubmitError> {
     if stored.flow.common.is_expired(ctx.now) {
-        return replace_expired(ctx, &stored).await.map(RecoveryOutcome::Reply);
+        return replace_expired(ctx, &stored)
+            .await
+            .map(RecoveryOutcome::Reply);
     }
     if let Some(message) = submission.body_error_message() {
         return show_form_error(ctx, stored, UiNodeGroup::Default, vec![message])
@@ -270,11 +276,15 @@ pub async fn submit(
     }
     let active = stored.flow.active.clone();
     for strategy in strategies() {
-        if active.as_deref().is_some_and(|a| a != strategy.id()) || !strategy.enabled(&ctx.app.config)
+        if active.as_deref().is_some_and(|a| a != strategy.id())
+            || !strategy.enabled(&ctx.app.config)
         {
             continue;
         }
-        let step = match strategy.recover(ctx, &mut stored, submission, request).await {
+        let step = match strategy
+            .recover(ctx, &mut stored, submission, request)
+            .await
+        {
             Err(SubmitError::NotResponsible) => continue,
             Err(SubmitError::Form(messages)) => {
                 return show_form_error(ctx, stored, strategy.group(), messages)
@@ -328,7 +338,10 @@ async fn show_form_error(
     })
 }
 
-pub(crate) async fn save(app: &App, stored: &mut StoredFlow<RecoveryFlow>) -> Result<(), SubmitError> {
+pub(crate) async fn save(
+    app: &App,
+    stored: &mut StoredFlow<RecoveryFlow>,
+) -> Result<(), SubmitError> {
     FlowStore::new(app.table.clone()).update(stored).await?;
     Ok(())
 }
@@ -474,7 +487,10 @@ pub async fn send_to_address(
                 &common.request_url,
                 common.transient_payload.as_ref(),
             );
-            data.identity = Some(out_of_band::identity_for_templates(&ctx.public_base, &identity));
+            data.identity = Some(out_of_band::identity_for_templates(
+                &ctx.public_base,
+                &identity,
+            ));
             let template = match kind {
                 ChallengeKind::Code => {
                     data.recovery_code = Some(issued.value.expose().to_owned());
@@ -498,7 +514,12 @@ pub async fn send_to_address(
             attempts.replace(Some(issued.challenge));
         }
         None => {
-            let notify = app.config.selfservice.flows.recovery.notify_unknown_recipients;
+            let notify = app
+                .config
+                .selfservice
+                .flows
+                .recovery
+                .notify_unknown_recipients;
             tracing::info!(flow.id = %stored.id(), notified = notify, "recovery was requested for an address no identity holds");
             attempts.replace(None);
             if notify {
@@ -603,7 +624,14 @@ async fn complete(
         csrf_token: &ctx.form_csrf_token,
     };
     let mut settings = super::settings::new_flow(&settings_origin, &identity)?;
-    let privileged_until = ctx.now + app.config.selfservice.flows.settings.privileged_session_max_age.as_time();
+    let privileged_until = ctx.now
+        + app
+            .config
+            .selfservice
+            .flows
+            .settings
+            .privileged_session_max_age
+            .as_time();
     settings
         .flow
         .common
@@ -617,9 +645,10 @@ async fn complete(
         flow.common.ui.set_csrf(&ctx.form_csrf_token);
         stored.csrf_token = Some(ctx.form_csrf_token.clone());
     }
-    stored
-        .internal
-        .insert("recovered_identity_id".into(), Value::String(identity.id.to_string()));
+    stored.internal.insert(
+        "recovered_identity_id".into(),
+        Value::String(identity.id.to_string()),
+    );
 
     let flows = FlowStore::new(app.table.clone());
     let mut ops = vec![
@@ -646,7 +675,8 @@ async fn complete(
 
     run_after_hooks(app, &identity, &session).await?;
 
-    let settings_url = with_flow_id(FlowKind::Settings.ui_url(&app.config), settings.id()).to_string();
+    let settings_url =
+        with_flow_id(FlowKind::Settings.ui_url(&app.config), settings.id()).to_string();
     let mut answered = stored.clone();
     if flow_type == FlowType::Api {
         answered
@@ -654,12 +684,15 @@ async fn complete(
             .continue_with
             .push(ContinueWith::session_token(session.token.expose()));
     }
-    answered.flow.continue_with.push(ContinueWith::ShowSettingsUi {
-        flow: super::continue_with::FlowReference {
-            id: settings.id(),
-            url: Some(settings_url.clone()),
-        },
-    });
+    answered
+        .flow
+        .continue_with
+        .push(ContinueWith::ShowSettingsUi {
+            flow: super::continue_with::FlowReference {
+                id: settings.id(),
+                url: Some(settings_url.clone()),
+            },
+        });
     Ok(Step::Recovered(Box::new(Recovered {
         flow: answered,
         session,

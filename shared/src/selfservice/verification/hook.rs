@@ -215,7 +215,9 @@ mod tests {
             "https://a/self-service/registration/browser?return_to=https%3A%2F%2Fx%2F2"
         );
         assert_eq!(
-            post_hook_request_url("https://a/self-service/registration/api?return_to=https%3A%2F%2Fx%2F1"),
+            post_hook_request_url(
+                "https://a/self-service/registration/api?return_to=https%3A%2F%2Fx%2F1"
+            ),
             "https://a/self-service/registration/api?return_to=https%3A%2F%2Fx%2F1"
         );
         assert_eq!(

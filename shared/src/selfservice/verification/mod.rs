@@ -27,7 +27,7 @@ use time::OffsetDateTime;
 use url::Url;
 
 use super::out_of_band::{self, Reply, RetryAnswer, ScriptAnswer, ShowStatus};
-use super::{FieldMessage, NewFlowContext, SubmitContext, SubmitError, Submission};
+use super::{FieldMessage, NewFlowContext, Submission, SubmitContext, SubmitError};
 use crate::app::App;
 use crate::config::{CodeOrLink, Config};
 use crate::courier::TemplateType;
@@ -224,7 +224,8 @@ pub async fn submit(
     }
     let active = stored.flow.active.clone();
     for strategy in strategies() {
-        if active.as_deref().is_some_and(|a| a != strategy.id()) || !strategy.enabled(&ctx.app.config)
+        if active.as_deref().is_some_and(|a| a != strategy.id())
+            || !strategy.enabled(&ctx.app.config)
         {
             continue;
         }
@@ -419,7 +420,13 @@ pub async fn send_to_address(
             attempts.replace(None);
             attempts.store(&mut stored.internal);
             let mut ops = vec![flows.update_op(stored)?];
-            if app.config.selfservice.flows.verification.notify_unknown_recipients {
+            if app
+                .config
+                .selfservice
+                .flows
+                .verification
+                .notify_unknown_recipients
+            {
                 let template = match kind {
                     ChallengeKind::Code => TemplateType::VerificationCodeInvalid,
                     ChallengeKind::Link => TemplateType::VerificationInvalid,
@@ -480,8 +487,11 @@ pub async fn prepare_message(
         },
     );
     let common = &stored.flow.common;
-    let mut data =
-        out_of_band::template_data(value, &common.request_url, common.transient_payload.as_ref());
+    let mut data = out_of_band::template_data(
+        value,
+        &common.request_url,
+        common.transient_payload.as_ref(),
+    );
     data.identity = Some(out_of_band::identity_for_templates(public_base, identity));
     let (param, template) = match kind {
         ChallengeKind::Code => ("code", TemplateType::VerificationCodeValid),
