@@ -12,7 +12,6 @@ import os
 
 import ory_kratos_client
 import pytest
-import requests
 
 import kratos_server
 
@@ -63,10 +62,3 @@ def identity_public(public_client):
 @pytest.fixture
 def courier(admin_client):
     return ory_kratos_client.CourierApi(admin_client)
-
-
-@pytest.fixture
-def http():
-    """A plain HTTP session (no cookies shared between tests)."""
-    with requests.Session() as session:
-        yield session
