@@ -117,6 +117,9 @@ def test_list_identities_filters_by_identifier_ids_and_similarity(identity_admin
     assert {i.id for i in similar} == {first.id, second.id}
     everyone = {i.id for i in identity_admin.list_identities(page_size=500)}
     assert {first.id, second.id} <= everyone
+    for consistency in ("strong", "eventual"):
+        listed = identity_admin.list_identities(consistency=consistency, credentials_identifier=f"{tag}-b@example.com")
+        assert [i.id for i in listed] == [second.id]
 
 
 def test_list_identities_pages_through_link_headers(identity_admin):

@@ -99,6 +99,14 @@ def test_browser_flow_init_without_json_redirects_to_the_ui(browser):
     assert browser.get(f"/self-service/login/flows?id={flow_id}").status_code == 200
 
 
+def test_browser_flows_keep_an_allowed_return_to_and_refuse_others(frontend):
+    flow = frontend.create_browser_login_flow(return_to="http://127.0.0.1:4455/after")
+    assert flow.return_to == "http://127.0.0.1:4455/after"
+    with pytest.raises(BadRequestException) as raised:
+        frontend.create_browser_registration_flow(return_to="http://evil.example.com/")
+    assert_error(raised.value, 400, "self_service_flow_return_to_forbidden")
+
+
 def test_create_browser_login_flow_with_a_session_reports_session_already_available(browser, frontend):
     register_in(browser, new_email("browser"))
     with pytest.raises(BadRequestException) as raised:

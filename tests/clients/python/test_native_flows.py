@@ -55,6 +55,24 @@ def test_registration_with_a_password_returns_a_session_token_and_the_identity(f
     assert token_item.ory_session_token == registered.session_token
 
 
+def test_two_step_registration_asks_for_a_credential_after_the_profile(frontend):
+    # Kratos 1.3's default: the profile first (method=profile), then a credential.
+    flow = frontend.create_native_registration_flow()
+    email = new_email("two-step")
+    profile = k.UpdateRegistrationFlowWithProfileMethod(method="profile", traits={"email": email})
+    with pytest.raises(BadRequestException) as raised:
+        frontend.update_registration_flow(flow.id, k.UpdateRegistrationFlowBody(profile))
+    step = raised.value.data
+    assert isinstance(step, k.RegistrationFlow), raised.value.body
+    assert 1040009 in message_ids(step.ui)  # choose a credential
+    assert {"password", "traits.email"} <= set(inputs(step.ui))
+    assert inputs(step.ui)["traits.email"].value == email
+
+    password = k.UpdateRegistrationFlowWithPasswordMethod(method="password", password=PASSWORD, traits={"email": email})
+    registered = frontend.update_registration_flow(flow.id, k.UpdateRegistrationFlowBody(password))
+    assert registered.identity.traits == {"email": email}
+
+
 def test_registration_with_an_invalid_email_returns_the_flow_with_a_field_message(frontend):
     flow = frontend.create_native_registration_flow()
     body = k.UpdateRegistrationFlowWithPasswordMethod(method="password", password=PASSWORD, traits={"email": "not-an-email"})
