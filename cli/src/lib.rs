@@ -30,9 +30,9 @@ pub fn admin_router(state: AppState) -> Router {
         .merge(fn_admin_sessions::router(state.clone()))
         // API Gateway routes these to `admin-identities`, which merges this router too.
         .merge(fn_admin_sessions::identity_sessions_router(state.clone()))
+        .merge(fn_admin_identities::router(state.clone()))
         // API Gateway routes `/admin/recovery/*` to `admin-identities` too.
-        .merge(fn_admin_recovery::router(state.clone()))
-        .merge(fn_admin_identities::router(state.clone()));
+        .merge(fn_admin_recovery::router(state.clone()));
     finish_router(router)
 }
 

@@ -42,6 +42,9 @@ pub struct App {
     /// Sessions: issuing, reading by token, AAL checks, logout tokens (keyed by
     /// `cookie_secrets`), and the session repository.
     pub sessions: SessionManager,
+    /// Seals the OIDC tokens kept in credentials (`initial_*_token`), keyed by the cipher
+    /// secrets; `include_credential=oidc` shows them opened.
+    pub credential_tokens: Sealer,
     /// The password policy of `selfservice.methods.password.config` (with its breach
     /// checker, when enabled).
     pub password_policy: PasswordPolicy,
@@ -50,9 +53,6 @@ pub struct App {
     /// Starts verification of new addresses after registration and settings; installed by
     /// the verification flow (see `selfservice::hooks`). `None`: nothing is started.
     pub verifier: Option<Arc<dyn AddressVerifier>>,
-    /// Seals the OIDC tokens kept in credentials (`initial_*_token`), keyed by the cipher
-    /// secrets; `include_credential=oidc` shows them opened.
-    pub credential_tokens: Sealer,
     /// The directory of the configuration file, for relative `file://` references.
     pub config_directory: Option<PathBuf>,
     /// Courier templates, loaded on first use (functions that never compose or send a

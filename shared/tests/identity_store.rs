@@ -1002,6 +1002,135 @@ async fn listed_identities_carry_their_version_for_updates(backend: Backend) {
     assert_eq!(page.identities[0].traits["email"], "relisted@example.org");
 }
 
+/// A companion item for `create_with`/`update_with` (what a session is to registration).
+fn companion(key: &str) -> Item {
+    Item::new(
+        kratos_core::store::Key::new(key, "X"),
+        "companion",
+        json!({"n": 1}),
+    )
+}
+
+async fn create_with_writes_companions_atomically(backend: Backend) {
+    let f = fixture(backend).await;
+    let mut identity = f.person("with@example.org");
+    f.store
+        .create_with(
+            &mut identity,
+            vec![WriteOp::Put {
+                item: companion("COMPANION#1"),
+                condition: Condition::Absent,
+            }],
+        )
+        .await
+        .unwrap();
+    assert_eq!(identity.version(), 1);
+    assert!(
+        f.table
+            .get(&companion("COMPANION#1").key)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    f.assert_consistent(identity.id).await;
+
+    // A companion whose condition fails stops everything, and names its own position.
+    let mut refused = f.person("refused@example.org");
+    let err = f
+        .store
+        .create_with(
+            &mut refused,
+            vec![
+                WriteOp::Put {
+                    item: companion("COMPANION#2"),
+                    condition: Condition::Absent,
+                },
+                WriteOp::Put {
+                    item: companion("COMPANION#1"),
+                    condition: Condition::Absent,
+                },
+            ],
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            IdentityError::Store(kratos_core::store::StoreError::ConditionFailed { index: 1 })
+        ),
+        "{err:?}"
+    );
+    assert!(matches!(
+        f.store.get(refused.id).await,
+        Err(IdentityError::NotFound(_))
+    ));
+    assert!(
+        f.table
+            .get(&companion("COMPANION#2").key)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        f.store
+            .find_by_identifier(CredentialsType::Password, "refused@example.org")
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+async fn update_with_writes_companions_atomically(backend: Backend) {
+    let f = fixture(backend).await;
+    let mut identity = f.created("upd-with@example.org").await;
+    f.retrait(&mut identity, json!({"email": "moved@example.org"}));
+    let failed = f
+        .store
+        .update_with(
+            &mut identity.clone(),
+            vec![WriteOp::Put {
+                item: companion("COMPANION#3"),
+                condition: Condition::Present,
+            }],
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            failed,
+            IdentityError::Store(kratos_core::store::StoreError::ConditionFailed { index: 0 })
+        ),
+        "{failed:?}"
+    );
+    assert!(
+        f.store
+            .find_by_identifier(CredentialsType::Password, "moved@example.org")
+            .await
+            .unwrap()
+            .is_none(),
+        "nothing of the refused update is written"
+    );
+    f.store
+        .update_with(
+            &mut identity,
+            vec![WriteOp::Put {
+                item: companion("COMPANION#3"),
+                condition: Condition::Absent,
+            }],
+        )
+        .await
+        .unwrap();
+    assert_eq!(identity.version(), 2);
+    assert!(
+        f.table
+            .get(&companion("COMPANION#3").key)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    f.assert_consistent(identity.id).await;
+}
+
 macro_rules! contract {
     ($($case:ident),* $(,)?) => {
         mod sqlite {
@@ -1050,4 +1179,6 @@ contract!(
     list_filters_by_identifier_prefix,
     list_refuses_contradictory_filters_and_foreign_cursors,
     listed_identities_carry_their_version_for_updates,
+    create_with_writes_companions_atomically,
+    update_with_writes_companions_atomically,
 );

@@ -168,7 +168,8 @@ async fn admin_identities_events_are_answered() {
 #[tokio::test]
 async fn the_admin_identities_lambda_serves_identity_sessions() {
     let state = state().await;
-    let router = kratos_core::http::finish_router(fn_admin_identities::lambda_router(state));
+    let router =
+        kratos_core::http::finish_router(fn_admin_identities::lambda_router(state.clone()));
     let request = http::Request::get(format!(
         "/admin/identities/{}/sessions",
         uuid::Uuid::new_v4()
@@ -183,4 +184,13 @@ async fn the_admin_identities_lambda_serves_identity_sessions() {
     let body: Value = serde_json::from_slice(&bytes).unwrap();
     assert_response("get", "/admin/identities/{id}/sessions", 200, &body);
     assert_eq!(body, serde_json::json!([]));
+
+    // `/admin/recovery/*` reaches the recovery code too: a body without an identity is a 400.
+    let router = kratos_core::http::finish_router(fn_admin_identities::lambda_router(state));
+    let request = http::Request::post("/admin/recovery/code")
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from("{}"))
+        .unwrap();
+    let response = router.oneshot(request).await.unwrap();
+    assert_eq!(response.status(), 400);
 }

@@ -45,10 +45,12 @@ pub const LEGACY_PAGINATION_LIMIT: usize = 1000;
 pub const FIRST_PAGE_TOKEN: &str = "00000000-0000-0000-0000-000000000000";
 
 /// Everything API Gateway routes to the `admin-identities` Lambda: this crate's routes plus
-/// `/admin/identities/{id}/sessions` (served by the sessions code). The local server merges
-/// the same routers itself.
+/// `/admin/identities/{id}/sessions` (served by the sessions code) and `/admin/recovery/*`
+/// (served by the recovery code). The local server merges the same routers itself.
 pub fn lambda_router(state: AppState) -> Router {
-    router(state.clone()).merge(fn_admin_sessions::identity_sessions_router(state))
+    router(state.clone())
+        .merge(fn_admin_sessions::identity_sessions_router(state.clone()))
+        .merge(fn_admin_recovery::router(state))
 }
 
 /// The identity-management routes of this crate.
