@@ -4,7 +4,8 @@
 #   2. starts it on a free 127.0.0.1 port for the whole run,
 #   3. runs every test in the workspace; store tests and black-box tests run on both the
 #      embedded store and DynamoDB,
-#   4. smoke-tests the local server binary against both stores (scripts/smoke.sh).
+#   4. smoke-tests the local server binary against both stores (scripts/smoke.sh),
+#   5. runs the official Python and npm SDKs against it on both stores (scripts/client-tests.sh).
 # Extra arguments go to the test runner, e.g. `scripts/test.sh -p blackbox`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -54,4 +55,5 @@ fi
 
 if [ "$#" -eq 0 ]; then
   scripts/smoke.sh
+  scripts/client-tests.sh
 fi
