@@ -7,7 +7,7 @@ root=$(pwd)
 : "${AWS_ENDPOINT_URL:?run through scripts/test.sh, which starts the emulator}"
 
 cargo build --quiet -p serverless-kratos
-bin="$root/target/debug/serverless-kratos"
+bin="${CARGO_TARGET_DIR:-$root/target}/debug/serverless-kratos"
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 check() {

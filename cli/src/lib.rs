@@ -26,6 +26,9 @@ pub fn public_router(state: AppState) -> Router {
 pub fn admin_router(state: AppState) -> Router {
     let router = Router::new()
         .merge(fn_metadata::router(state.clone()))
+        .merge(fn_metadata::admin_aliases_router(state.clone()))
+        // Kratos's admin port answers the schema routes too; SDK clients bound to it call them.
+        .merge(fn_schemas::router(state.clone()))
         .merge(fn_admin_courier::router(state.clone()))
         .merge(fn_admin_sessions::router(state.clone()))
         // API Gateway routes these to `admin-identities`, which merges this router too.

@@ -183,3 +183,35 @@ async fn health_and_version_store_costs_are_pinned() {
     let counts = app.store_requests();
     assert_eq!((counts.get, counts.total()), (1, 1), "{counts}");
 }
+
+/// Kratos's admin port also answers `/admin/health/*`, `/admin/version` and the schema
+/// routes; clients and probes written for Kratos call them there.
+#[tokio::test]
+async fn the_admin_port_answers_kratos_admin_aliases() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    for path in [
+        "/admin/health/alive",
+        "/admin/health/ready",
+        "/admin/version",
+        "/schemas",
+        "/schemas/default",
+    ] {
+        let response = app.http.get(app.admin(path)).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+    }
+    let config = app.sdk(&app.admin_url);
+    let schemas = ory_kratos_client::apis::identity_api::list_identity_schemas(
+        &config, None, None, None, None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(schemas.len(), 1);
+    // The public port does not grow admin paths.
+    let response = app
+        .http
+        .get(app.public("/admin/version"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+}

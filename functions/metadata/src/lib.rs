@@ -17,6 +17,21 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Kratos's admin port also serves health and version under `/admin`; probes written for
+/// it use those paths.
+pub fn admin_aliases_router(state: AppState) -> Router {
+    Router::new()
+        .route("/admin/health/alive", get(alive))
+        .route("/admin/health/ready", get(ready))
+        .route("/admin/version", get(version))
+        .with_state(state)
+}
+
+/// Everything API Gateway routes to the `metadata` Lambda (from both APIs).
+pub fn lambda_router(state: AppState) -> Router {
+    router(state.clone()).merge(admin_aliases_router(state))
+}
+
 /// The process answers: nothing else is checked.
 async fn alive() -> Response {
     json_response(StatusCode::OK, &json!({ "status": "ok" }))
