@@ -926,6 +926,41 @@ async fn an_administrator_code_for_a_native_app(backend: Backend) {
     login_native(&app, &email, NEW_PASSWORD).await;
 }
 
+/// Deleting an identity also deletes the recovery flows that hold a code for it
+/// (issue 3: nothing the identity owned is left behind).
+async fn deleting_the_identity_removes_its_pending_recovery_flows(backend: Backend) {
+    let app = spawn(backend).await;
+    let email = unique_email("deleted");
+    someone(&app, &email).await;
+    let identity = stored_identity_by_email(&app, &email).await;
+    let created: Value = app
+        .http
+        .post(app.admin("/admin/recovery/code"))
+        .json(&json!({"identity_id": identity.id, "flow_type": "api"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = flow_id_in(created["recovery_link"].as_str().unwrap());
+    fetch_api_flow(&app, &id).await;
+    let response = app
+        .http
+        .delete(app.admin(&format!("/admin/identities/{}", identity.id)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 204);
+    let response = app
+        .http
+        .get(app.public(&format!("/self-service/recovery/flows?id={id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+}
+
 async fn stored_identity_by_email(app: &TestApp, email: &str) -> Identity {
     kratos_core::identity::IdentityStore::new(app.state.table.clone(), app.state.clock.clone())
         .find_by_identifier(CredentialsType::Password, email)
@@ -1046,6 +1081,7 @@ async fn admin_endpoints_of_disabled_methods_are_not_found(backend: Backend) {
 }
 
 on_both_backends!(
+    deleting_the_identity_removes_its_pending_recovery_flows,
     a_browser_is_sent_to_the_ui_of_a_new_flow,
     a_signed_in_client_cannot_start_recovery,
     recovery_turned_off_refuses_flows,

@@ -74,6 +74,16 @@ pub struct ChallengeAddress {
     pub value: String,
 }
 
+/// The identity a flow's pending challenge belongs to, if it has one. The flow store
+/// indexes such a flow under that identity, so deleting the identity removes it.
+pub fn bound_identity(internal: &Map<String, Value>) -> Option<IdentityId> {
+    internal
+        .get(CHALLENGE_FIELD)
+        .and_then(|challenge| challenge.get("identity_id"))
+        .and_then(Value::as_str)
+        .and_then(|id| id.parse().ok())
+}
+
 /// A one-time code or token, as stored: never the value itself.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Challenge {

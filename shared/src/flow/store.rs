@@ -141,7 +141,11 @@ impl FlowStore {
         let mut item = Item::new(keys::flow(common.id), keys::kind::FLOW, body)
             .expiring_at(ttl)
             .with_version(version);
-        if let Some(identity) = flow.flow.identity_id() {
+        let owner = flow
+            .flow
+            .identity_id()
+            .or_else(|| super::challenge::bound_identity(&flow.internal));
+        if let Some(identity) = owner {
             item = item.with_gsi1(keys::flow_by_identity(identity, common.id));
         }
         Ok(item)
