@@ -11,13 +11,20 @@ use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use url::Url;
 
-use super::SubmitError;
+use super::{FieldMessage, Submission, SubmitContext, SubmitError};
 use crate::app::App;
 use crate::courier::{self, Message, MessageRepository, TemplateData, TemplateType};
-use crate::flow::store::{FlowDocument, StoredFlow};
-use crate::flow::{FlowError, FlowKind, join_path};
+use crate::flow::store::{FlowDocument, FlowStore, StoredFlow};
+use crate::flow::{FlowError, FlowKind, FlowType, join_path};
 use crate::identity::{AddressVia, Identity, ViewOptions};
 use crate::store::WriteOp;
+use crate::ui::{InputType, UiNode, UiNodeGroup, text};
+
+/// A flow that proves control of an address out of band: recovery or verification.
+pub trait OutOfBandFlow: FlowDocument {
+    /// The method the flow uses (`code` or `link`), once chosen.
+    fn active_mut(&mut self) -> &mut Option<String>;
+}
 
 /// When a browser is sent to the flow's UI (303) instead of getting the flow as JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,6 +132,120 @@ impl<F: FlowDocument> Reply<F> {
             scripts,
         }
     }
+}
+
+/// Shows `messages` on the flow (status 400), remembering the method group that failed.
+/// Requests: 1 write.
+pub async fn show_form_error<F: OutOfBandFlow>(
+    ctx: &SubmitContext<'_>,
+    mut stored: StoredFlow<F>,
+    group: UiNodeGroup,
+    messages: Vec<FieldMessage>,
+) -> Result<Reply<F>, SubmitError> {
+    let ui = &mut stored.flow.common_mut().ui;
+    ui.reset_messages(&[]);
+    for FieldMessage { field, message } in messages {
+        match field {
+            Some(field) => ui.add_message_to(&field, *message),
+            None => ui.add_message(*message),
+        }
+    }
+    if group != UiNodeGroup::Default {
+        *stored.flow.active_mut() = Some(group.as_str().to_owned());
+    }
+    save(ctx.app, &mut stored).await?;
+    Ok(Reply::refused(stored))
+}
+
+/// Stores the flow as it now is. Requests: 1 write.
+pub(crate) async fn save<F: FlowDocument>(
+    app: &App,
+    stored: &mut StoredFlow<F>,
+) -> Result<(), SubmitError> {
+    FlowStore::new(app.table.clone()).update(stored).await?;
+    Ok(())
+}
+
+/// Refuses a submission with `message`, putting the submitted address back into the
+/// `email` input of `group` (and, for browsers, a fresh anti-CSRF token into the form).
+pub(crate) fn refuse_with_email<F: FlowDocument>(
+    ctx: &SubmitContext<'_>,
+    stored: &mut StoredFlow<F>,
+    submission: &Submission,
+    group: UiNodeGroup,
+    message: FieldMessage,
+) -> SubmitError {
+    let value = submission
+        .get("email")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let browser = stored.flow.common().flow_type == FlowType::Browser;
+    let ui = &mut stored.flow.common_mut().ui;
+    if browser {
+        ui.set_csrf(&ctx.form_csrf_token);
+    }
+    ui.upsert(email_node(group, Some(value)));
+    SubmitError::Form(vec![message])
+}
+
+/// The anti-CSRF check of a submission; a refusal the form can show (a browser on an API
+/// flow) keeps the submitted address, as [`refuse_with_email`] does.
+pub(crate) fn enforce_csrf<F: FlowDocument>(
+    ctx: &SubmitContext<'_>,
+    stored: &mut StoredFlow<F>,
+    submission: &Submission,
+    group: UiNodeGroup,
+) -> Result<(), SubmitError> {
+    ctx.csrf.enforce().map_err(|error| match error {
+        SubmitError::Form(mut messages) if !messages.is_empty() => {
+            refuse_with_email(ctx, stored, submission, group, messages.remove(0))
+        }
+        other => other,
+    })
+}
+
+/// The `email` input of the verification and recovery forms (group of the method).
+pub fn email_node(group: UiNodeGroup, value: Option<&str>) -> UiNode {
+    UiNode::input(
+        "email",
+        InputType::Email,
+        group,
+        value.map(|v| Value::String(v.to_owned())),
+    )
+    .with_required()
+    .with_label(text::label_email())
+}
+
+/// A submitted address: a string in e-mail format. Messages go on the `email` field.
+pub fn submitted_email(submission: &Submission) -> Result<Option<String>, FieldMessage> {
+    let Some(email) = submission.optional_string("email")? else {
+        return Ok(None);
+    };
+    if email.is_empty() {
+        return Ok(None);
+    }
+    if !is_email(email) {
+        return Err(FieldMessage::on(
+            "email",
+            text::validation_generic(&format!("{email:?} is not valid \"email\"")),
+        ));
+    }
+    Ok(Some(email.to_owned()))
+}
+
+/// The JSON Schema `email` format, as the submission schemas check it.
+fn is_email(value: &str) -> bool {
+    static VALIDATOR: std::sync::OnceLock<Option<jsonschema::Validator>> =
+        std::sync::OnceLock::new();
+    VALIDATOR
+        .get_or_init(|| {
+            jsonschema::options()
+                .should_validate_formats(true)
+                .build(&serde_json::json!({"type": "string", "format": "email"}))
+                .ok()
+        })
+        .as_ref()
+        .is_some_and(|v| v.is_valid(&Value::String(value.to_owned())))
 }
 
 /// The base of verification and recovery links: `selfservice.methods.link.config.base_url`,
@@ -293,6 +414,12 @@ mod tests {
         })
         .unwrap()
         .config
+    }
+
+    #[test]
+    fn email_format_follows_json_schema() {
+        assert!(is_email("a@example.com"));
+        assert!(!is_email("not-an-address"));
     }
 
     #[test]

@@ -6,12 +6,13 @@ use super::{CodeStrategy, hidden_method_node, recovery_code_node, resend_node, s
 use crate::config::Config;
 use crate::flow::challenge::ChallengeKind;
 use crate::flow::store::StoredFlow;
-use crate::flow::{FlowError, FlowKind, FlowState, FlowType, action_url};
-use crate::selfservice::out_of_band::{RedirectRule, RetryAnswer};
+use crate::flow::{FlowError, FlowKind, FlowState, action_url};
+use crate::selfservice::out_of_band::{
+    RedirectRule, RetryAnswer, email_node, enforce_csrf, refuse_with_email, submitted_email,
+};
 use crate::selfservice::recovery::{
     self, RecoveryFlow, RecoveryRequest, RecoveryStrategy, Step, Submitted, skips_csrf,
 };
-use crate::selfservice::verification::{email_node, submitted_email};
 use crate::selfservice::{FieldMessage, Submission, SubmitContext, SubmitError};
 use crate::ui::{UiContainer, UiNodeGroup, text};
 
@@ -64,17 +65,18 @@ impl RecoveryStrategy for CodeStrategy {
         stored.flow.common.transient_payload = payload;
         let email = match submitted_email(submission) {
             Ok(email) => email,
-            Err(message) => return Err(self.refuse_recovery(ctx, stored, submission, message)),
+            Err(message) => {
+                return Err(refuse_with_email(
+                    ctx,
+                    stored,
+                    submission,
+                    UiNodeGroup::Code,
+                    message,
+                ));
+            }
         };
-        if !skips_csrf(stored)
-            && let Err(error) = ctx.csrf.enforce()
-        {
-            return Err(match error {
-                SubmitError::Form(mut messages) if !messages.is_empty() => {
-                    self.refuse_recovery(ctx, stored, submission, messages.remove(0))
-                }
-                other => other,
-            });
+        if !skips_csrf(stored) {
+            enforce_csrf(ctx, stored, submission, UiNodeGroup::Code)?;
         }
         if stored.flow.common.state != FlowState::ChooseMethod && email.is_none() {
             return recovery::use_challenge(ctx, stored, ChallengeKind::Code, &code).await;
@@ -113,7 +115,13 @@ impl RecoveryStrategy for CodeStrategy {
         }
         let Some(email) = email else {
             let message = FieldMessage::on("email", text::validation_required("email"));
-            return Err(self.refuse_recovery(ctx, stored, submission, message));
+            return Err(refuse_with_email(
+                ctx,
+                stored,
+                submission,
+                UiNodeGroup::Code,
+                message,
+            ));
         };
         let flow = &mut stored.flow;
         let mut ui = UiContainer::new(action_url(
@@ -135,23 +143,4 @@ impl RecoveryStrategy for CodeStrategy {
     }
 }
 
-impl CodeStrategy {
-    fn refuse_recovery(
-        &self,
-        ctx: &SubmitContext<'_>,
-        stored: &mut StoredFlow<RecoveryFlow>,
-        submission: &Submission,
-        message: FieldMessage,
-    ) -> SubmitError {
-        let value = submission
-            .get("email")
-            .and_then(serde_json::Value::as_str)
-            .unwrap_or_default();
-        let ui = &mut stored.flow.common.ui;
-        if stored.flow.common.flow_type == FlowType::Browser {
-            ui.set_csrf(&ctx.form_csrf_token);
-        }
-        ui.upsert(email_node(UiNodeGroup::Code, Some(value)));
-        SubmitError::Form(vec![message])
-    }
-}
+impl CodeStrategy {}

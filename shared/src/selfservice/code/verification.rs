@@ -6,9 +6,11 @@ use crate::config::Config;
 use crate::flow::FlowState;
 use crate::flow::challenge::ChallengeKind;
 use crate::flow::store::StoredFlow;
-use crate::selfservice::out_of_band::{RedirectRule, RetryAnswer};
+use crate::selfservice::out_of_band::{
+    RedirectRule, RetryAnswer, email_node, enforce_csrf, refuse_with_email, submitted_email,
+};
 use crate::selfservice::verification::{
-    self, Step, Submitted, VerificationFlow, VerificationStrategy, email_node, submitted_email,
+    self, Step, Submitted, VerificationFlow, VerificationStrategy,
 };
 use crate::selfservice::{FieldMessage, Submission, SubmitContext, SubmitError};
 use crate::ui::{UiNodeGroup, text};
@@ -73,7 +75,15 @@ impl VerificationStrategy for CodeStrategy {
         stored.flow.common.transient_payload = payload;
         let email = match submitted_email(submission) {
             Ok(email) => email,
-            Err(message) => return Err(self.refuse_verification(ctx, stored, submission, message)),
+            Err(message) => {
+                return Err(refuse_with_email(
+                    ctx,
+                    stored,
+                    submission,
+                    UiNodeGroup::Code,
+                    message,
+                ));
+            }
         };
         match stored.flow.common.state {
             FlowState::PassedChallenge => {
@@ -115,16 +125,15 @@ impl VerificationStrategy for CodeStrategy {
         }
         let Some(email) = email else {
             let message = FieldMessage::on("email", text::validation_required("email"));
-            return Err(self.refuse_verification(ctx, stored, submission, message));
+            return Err(refuse_with_email(
+                ctx,
+                stored,
+                submission,
+                UiNodeGroup::Code,
+                message,
+            ));
         };
-        if let Err(error) = ctx.csrf.enforce() {
-            return Err(match error {
-                SubmitError::Form(mut messages) if !messages.is_empty() => {
-                    self.refuse_verification(ctx, stored, submission, messages.remove(0))
-                }
-                other => other,
-            });
-        }
+        enforce_csrf(ctx, stored, submission, UiNodeGroup::Code)?;
         let csrf_token = ctx.form_csrf_token.clone();
         // Sending moves the flow on; the form is that of a sent code plus a resend button.
         self.populate_sent(&mut stored.flow, &csrf_token);
@@ -135,26 +144,6 @@ impl VerificationStrategy for CodeStrategy {
 }
 
 impl CodeStrategy {
-    /// Puts the submitted address back into the form before the messages are shown.
-    fn refuse_verification(
-        &self,
-        ctx: &SubmitContext<'_>,
-        stored: &mut StoredFlow<VerificationFlow>,
-        submission: &Submission,
-        message: FieldMessage,
-    ) -> SubmitError {
-        let value = submission
-            .get("email")
-            .and_then(serde_json::Value::as_str)
-            .unwrap_or_default();
-        let ui = &mut stored.flow.common.ui;
-        ui.upsert(email_node(UiNodeGroup::Code, Some(value)));
-        if stored.flow.common.flow_type == crate::flow::FlowType::Browser {
-            ui.set_csrf(&ctx.form_csrf_token);
-        }
-        SubmitError::Form(vec![message])
-    }
-
     /// The message's link was followed: the code is put into the form, and the browser
     /// (which may not be the one that started the flow) gets the flow's anti-CSRF token
     /// so it can go on.

@@ -6,9 +6,10 @@ use crate::config::Config;
 use crate::flow::challenge::ChallengeKind;
 use crate::flow::store::StoredFlow;
 use crate::flow::{FlowError, FlowKind, FlowState};
-use crate::selfservice::out_of_band::{RedirectRule, RetryAnswer};
+use crate::selfservice::out_of_band::{
+    RedirectRule, RetryAnswer, email_node, enforce_csrf, refuse_with_email, submitted_email,
+};
 use crate::selfservice::recovery::{self, RecoveryFlow, RecoveryRequest, RecoveryStrategy, Step};
-use crate::selfservice::verification::{email_node, submitted_email};
 use crate::selfservice::{FieldMessage, Submission, SubmitContext, SubmitError};
 use crate::ui::{UiNodeGroup, text};
 
@@ -63,7 +64,15 @@ impl RecoveryStrategy for LinkStrategy {
         stored.flow.common.transient_payload = payload;
         let email = match submitted_email(submission) {
             Ok(email) => email,
-            Err(message) => return Err(self.refuse_recovery(ctx, stored, submission, message)),
+            Err(message) => {
+                return Err(refuse_with_email(
+                    ctx,
+                    stored,
+                    submission,
+                    UiNodeGroup::Link,
+                    message,
+                ));
+            }
         };
         match stored.flow.common.state {
             FlowState::ChooseMethod | FlowState::SentEmail => {}
@@ -90,16 +99,15 @@ impl RecoveryStrategy for LinkStrategy {
         }
         let Some(email) = email else {
             let message = FieldMessage::on("email", text::validation_required("email"));
-            return Err(self.refuse_recovery(ctx, stored, submission, message));
+            return Err(refuse_with_email(
+                ctx,
+                stored,
+                submission,
+                UiNodeGroup::Link,
+                message,
+            ));
         };
-        if let Err(error) = ctx.csrf.enforce() {
-            return Err(match error {
-                SubmitError::Form(mut messages) if !messages.is_empty() => {
-                    self.refuse_recovery(ctx, stored, submission, messages.remove(0))
-                }
-                other => other,
-            });
-        }
+        enforce_csrf(ctx, stored, submission, UiNodeGroup::Link)?;
         let flow = &mut stored.flow;
         flow.common.ui.set_csrf(&ctx.form_csrf_token);
         flow.common
@@ -114,21 +122,4 @@ impl RecoveryStrategy for LinkStrategy {
     }
 }
 
-impl LinkStrategy {
-    fn refuse_recovery(
-        &self,
-        ctx: &SubmitContext<'_>,
-        stored: &mut StoredFlow<RecoveryFlow>,
-        submission: &Submission,
-        message: FieldMessage,
-    ) -> SubmitError {
-        let value = submission
-            .get("email")
-            .and_then(serde_json::Value::as_str)
-            .unwrap_or_default();
-        let ui = &mut stored.flow.common.ui;
-        ui.set_csrf(&ctx.form_csrf_token);
-        ui.upsert(email_node(UiNodeGroup::Link, Some(value)));
-        SubmitError::Form(vec![message])
-    }
-}
+impl LinkStrategy {}

@@ -9,9 +9,11 @@ use crate::config::Config;
 use crate::flow::FlowState;
 use crate::flow::challenge::ChallengeKind;
 use crate::flow::store::StoredFlow;
-use crate::selfservice::out_of_band::{RedirectRule, RetryAnswer};
+use crate::selfservice::out_of_band::{
+    RedirectRule, RetryAnswer, email_node, enforce_csrf, refuse_with_email, submitted_email,
+};
 use crate::selfservice::verification::{
-    self, Step, Submitted, VerificationFlow, VerificationStrategy, email_node, submitted_email,
+    self, Step, Submitted, VerificationFlow, VerificationStrategy,
 };
 use crate::selfservice::{FieldMessage, Submission, SubmitContext, SubmitError};
 use crate::ui::{UiNodeGroup, text};
@@ -78,7 +80,15 @@ impl VerificationStrategy for LinkStrategy {
         stored.flow.common.transient_payload = payload;
         let email = match submitted_email(submission) {
             Ok(email) => email,
-            Err(message) => return Err(self.refuse_verification(ctx, stored, submission, message)),
+            Err(message) => {
+                return Err(refuse_with_email(
+                    ctx,
+                    stored,
+                    submission,
+                    UiNodeGroup::Link,
+                    message,
+                ));
+            }
         };
         match stored.flow.common.state {
             FlowState::ChooseMethod | FlowState::SentEmail => {}
@@ -105,16 +115,15 @@ impl VerificationStrategy for LinkStrategy {
         }
         let Some(email) = email else {
             let message = FieldMessage::on("email", text::validation_required("email"));
-            return Err(self.refuse_verification(ctx, stored, submission, message));
+            return Err(refuse_with_email(
+                ctx,
+                stored,
+                submission,
+                UiNodeGroup::Link,
+                message,
+            ));
         };
-        if let Err(error) = ctx.csrf.enforce() {
-            return Err(match error {
-                SubmitError::Form(mut messages) if !messages.is_empty() => {
-                    self.refuse_verification(ctx, stored, submission, messages.remove(0))
-                }
-                other => other,
-            });
-        }
+        enforce_csrf(ctx, stored, submission, UiNodeGroup::Link)?;
         let flow = &mut stored.flow;
         flow.common.ui.set_csrf(&ctx.form_csrf_token);
         flow.common
@@ -129,21 +138,4 @@ impl VerificationStrategy for LinkStrategy {
     }
 }
 
-impl LinkStrategy {
-    fn refuse_verification(
-        &self,
-        ctx: &SubmitContext<'_>,
-        stored: &mut StoredFlow<VerificationFlow>,
-        submission: &Submission,
-        message: FieldMessage,
-    ) -> SubmitError {
-        let value = submission
-            .get("email")
-            .and_then(serde_json::Value::as_str)
-            .unwrap_or_default();
-        let ui = &mut stored.flow.common.ui;
-        ui.set_csrf(&ctx.form_csrf_token);
-        ui.upsert(email_node(UiNodeGroup::Link, Some(value)));
-        SubmitError::Form(vec![message])
-    }
-}
+impl LinkStrategy {}

@@ -26,7 +26,7 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use url::Url;
 
-use super::out_of_band::{self, Reply, RetryAnswer, ScriptAnswer, ShowStatus};
+use super::out_of_band::{self, Reply, RetryAnswer, ScriptAnswer, save, show_form_error};
 use super::{ContinueWith, FieldMessage, NewFlowContext, Submission, SubmitContext, SubmitError};
 use crate::app::App;
 use crate::config::{CodeOrLink, Config};
@@ -58,6 +58,12 @@ pub struct RecoveryFlow {
     /// Only in the answer that completes the flow; never stored.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub continue_with: Vec<ContinueWith>,
+}
+
+impl out_of_band::OutOfBandFlow for RecoveryFlow {
+    fn active_mut(&mut self) -> &mut Option<String> {
+        &mut self.active
+    }
 }
 
 impl FlowDocument for RecoveryFlow {
@@ -311,39 +317,6 @@ pub async fn submit(
     )
     .await
     .map(RecoveryOutcome::Reply)
-}
-
-async fn show_form_error(
-    ctx: &SubmitContext<'_>,
-    mut stored: StoredFlow<RecoveryFlow>,
-    group: UiNodeGroup,
-    messages: Vec<FieldMessage>,
-) -> Result<Reply<RecoveryFlow>, SubmitError> {
-    let ui = &mut stored.flow.common.ui;
-    ui.reset_messages(&[]);
-    for FieldMessage { field, message } in messages {
-        match field {
-            Some(field) => ui.add_message_to(&field, *message),
-            None => ui.add_message(*message),
-        }
-    }
-    if group != UiNodeGroup::Default {
-        stored.flow.active = Some(group.as_str().to_owned());
-    }
-    save(ctx.app, &mut stored).await?;
-    Ok(Reply::Show {
-        flow: Box::new(stored),
-        status: ShowStatus::BadRequest,
-        redirect: out_of_band::RedirectRule::BrowserFlowUnlessJson,
-    })
-}
-
-pub(crate) async fn save(
-    app: &App,
-    stored: &mut StoredFlow<RecoveryFlow>,
-) -> Result<(), SubmitError> {
-    FlowStore::new(app.table.clone()).update(stored).await?;
-    Ok(())
 }
 
 /// An expired flow was submitted: a new one carries the "expired" message. A link flow

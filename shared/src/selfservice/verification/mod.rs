@@ -22,11 +22,11 @@
 pub mod hook;
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use time::OffsetDateTime;
 use url::Url;
 
-use super::out_of_band::{self, Reply, RetryAnswer, ScriptAnswer, ShowStatus};
+pub(crate) use super::out_of_band::save;
+use super::out_of_band::{self, Reply, RetryAnswer, ScriptAnswer, show_form_error};
 use super::{FieldMessage, NewFlowContext, Submission, SubmitContext, SubmitError};
 use crate::app::App;
 use crate::config::{CodeOrLink, Config};
@@ -50,6 +50,12 @@ pub struct VerificationFlow {
     /// The method the flow uses (`code` or `link`), set when it is created.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub active: Option<String>,
+}
+
+impl out_of_band::OutOfBandFlow for VerificationFlow {
+    fn active_mut(&mut self) -> &mut Option<String> {
+        &mut self.active
+    }
 }
 
 impl FlowDocument for VerificationFlow {
@@ -250,40 +256,6 @@ pub async fn submit(
         vec![FieldMessage::form(text::verification_no_strategy_found())],
     )
     .await
-}
-
-/// Shows `messages` on the flow (status 400), remembering the group that failed.
-async fn show_form_error(
-    ctx: &SubmitContext<'_>,
-    mut stored: StoredFlow<VerificationFlow>,
-    group: UiNodeGroup,
-    messages: Vec<FieldMessage>,
-) -> Result<Reply<VerificationFlow>, SubmitError> {
-    let ui = &mut stored.flow.common.ui;
-    ui.reset_messages(&[]);
-    for FieldMessage { field, message } in messages {
-        match field {
-            Some(field) => ui.add_message_to(&field, *message),
-            None => ui.add_message(*message),
-        }
-    }
-    if group != UiNodeGroup::Default {
-        stored.flow.active = Some(group.as_str().to_owned());
-    }
-    save(ctx.app, &mut stored).await?;
-    Ok(Reply::Show {
-        flow: Box::new(stored),
-        status: ShowStatus::BadRequest,
-        redirect: out_of_band::RedirectRule::BrowserFlowUnlessJson,
-    })
-}
-
-pub(crate) async fn save(
-    app: &App,
-    stored: &mut StoredFlow<VerificationFlow>,
-) -> Result<(), SubmitError> {
-    FlowStore::new(app.table.clone()).update(stored).await?;
-    Ok(())
 }
 
 /// An expired flow was submitted: a new one (same type) carries the "expired" message.
@@ -645,60 +617,5 @@ fn complete_flow(
     common.state = FlowState::PassedChallenge;
     if !ctx.form_csrf_token.is_empty() {
         stored.csrf_token = Some(ctx.form_csrf_token.clone());
-    }
-}
-
-/// The `email` input of the verification and recovery forms (group of the method).
-pub fn email_node(group: UiNodeGroup, value: Option<&str>) -> UiNode {
-    UiNode::input(
-        "email",
-        crate::ui::InputType::Email,
-        group,
-        value.map(|v| Value::String(v.to_owned())),
-    )
-    .with_required()
-    .with_label(text::label_email())
-}
-
-/// A submitted address: a string in e-mail format. Messages go on the `email` field.
-pub fn submitted_email(submission: &Submission) -> Result<Option<String>, FieldMessage> {
-    let Some(email) = submission.optional_string("email")? else {
-        return Ok(None);
-    };
-    if email.is_empty() {
-        return Ok(None);
-    }
-    if !is_email(email) {
-        return Err(FieldMessage::on(
-            "email",
-            text::validation_generic(&format!("{email:?} is not valid \"email\"")),
-        ));
-    }
-    Ok(Some(email.to_owned()))
-}
-
-/// The JSON Schema `email` format, as the submission schemas check it.
-fn is_email(value: &str) -> bool {
-    static VALIDATOR: std::sync::OnceLock<Option<jsonschema::Validator>> =
-        std::sync::OnceLock::new();
-    VALIDATOR
-        .get_or_init(|| {
-            jsonschema::options()
-                .should_validate_formats(true)
-                .build(&serde_json::json!({"type": "string", "format": "email"}))
-                .ok()
-        })
-        .as_ref()
-        .is_some_and(|v| v.is_valid(&Value::String(value.to_owned())))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn email_format_follows_json_schema() {
-        assert!(is_email("a@example.com"));
-        assert!(!is_email("not-an-address"));
     }
 }
