@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # The project's test command (see README). On a fresh machine it:
+#   0. installs the Debian packages it needs if missing (scripts/system-deps.sh),
 #   1. installs moto's server into .venv (the DynamoDB/SES/SNS emulator),
 #   2. starts it on a free 127.0.0.1 port for the whole run,
 #   3. runs every test in the workspace; store tests and black-box tests run on both the
@@ -9,6 +10,8 @@
 # Extra arguments go to the test runner, e.g. `scripts/test.sh -p blackbox`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+scripts/system-deps.sh
 
 if [ ! -x .venv/bin/moto_server ]; then
   echo "==> installing moto's server into .venv"
