@@ -1,6 +1,7 @@
 // Shared set-up for the npm SDK tests: SDK clients bound to the server under test, whose
 // URLs scripts/client-tests.sh passes in KRATOS_PUBLIC_URL and KRATOS_ADMIN_URL.
 import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
 import { Configuration, CourierApi, FrontendApi, IdentityApi, MetadataApi, ResponseError } from "@ory/kratos-client-fetch";
 
 function url(name) {
@@ -49,4 +50,4 @@ export function nextPageToken(link) {
   return undefined;
 }
 
-export const randomId = () => crypto.randomUUID();
+export const randomId = () => randomUUID();
