@@ -394,6 +394,11 @@ async fn create_refuses_malformed_bodies_in_kratos_format(backend: Backend) {
                 .to_vec(),
             "verified",
         ),
+        (
+            br#"{"traits": {"email": "a@b.co"}, "verifiable_addresses": [{"value": "a@b.co", "via": "email", "verified": true, "verified_at": "9999-12-31T23:59:59-01:00"}]}"#
+                .to_vec(),
+            "verified_at",
+        ),
     ];
     for (body, mentions) in cases {
         let answer = raw(&app, Method::POST, "/admin/identities", Some(&body)).await;
@@ -1633,6 +1638,12 @@ async fn patch_refuses_protected_paths_and_bad_patches_without_changing_anything
             400,
             "message",
             "state",
+        ),
+        (
+            json!([{"op": "replace", "path": "/state_changed_at", "value": "9999-12-31T23:59:59-01:00"}]),
+            400,
+            "message",
+            "state_changed_at",
         ),
         (
             json!([{"op": "replace", "path": "/schema_id", "value": "invalid-id"}]),
