@@ -707,6 +707,23 @@ async fn an_unknown_address_is_told_so_when_notify_unknown_recipients_is_on(back
     assert_eq!(message.template_type, TemplateType::RecoveryCodeInvalid);
     assert_eq!(deliver(&app).await, 1);
     assert_eq!(emails_to(&unknown).await.len(), 1);
+    // An address longer than any mailbox (the format allows display text) is refused on
+    // the form, not queued.
+    let long = format!("{} <{unknown}>", "x".repeat(400));
+    let (status, body) = submit_json(
+        &app,
+        &api_flow(&app).await,
+        json!({"method": "code", "email": long}),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    let email_node = body["ui"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["attributes"]["name"] == "email")
+        .unwrap();
+    assert_eq!(email_node["messages"][0]["id"], 4000001, "{body}");
 }
 
 async fn revoke_active_sessions_ends_the_other_sessions(backend: Backend) {

@@ -276,7 +276,8 @@ static EMAIL_FORMAT: LazyLock<jsonschema::Validator> = LazyLock::new(|| {
         .expect("the email format schema compiles")
 });
 
-fn is_email(value: &str) -> bool {
+/// The JSON Schema `email` format, as identity schemas and submission forms check it.
+pub(crate) fn is_email(value: &str) -> bool {
     EMAIL_FORMAT.is_valid(&Value::String(value.to_owned()))
 }
 

@@ -18,7 +18,7 @@
 //! [`IdentityManager`] performs the admin API's operations (create from import bodies,
 //! batches, replace, JSON Patch, credential removal) on top of the store.
 
-mod derive;
+pub(crate) mod derive;
 mod error;
 pub mod import;
 mod manage;

@@ -16,6 +16,7 @@ use crate::app::App;
 use crate::courier::{self, Message, MessageRepository, TemplateData, TemplateType};
 use crate::flow::store::{FlowDocument, FlowStore, StoredFlow};
 use crate::flow::{FlowError, FlowKind, FlowType, join_path};
+use crate::identity::derive::is_email;
 use crate::identity::{AddressVia, Identity, ViewOptions};
 use crate::store::WriteOp;
 use crate::ui::{InputType, UiNode, UiNodeGroup, text};
@@ -224,28 +225,15 @@ pub fn submitted_email(submission: &Submission) -> Result<Option<String>, FieldM
     if email.is_empty() {
         return Ok(None);
     }
-    if !is_email(email) {
+    // No valid address is longer than a message recipient may be (64 + 1 + 254); a longer
+    // one (the format allows display text) could not be written to the outbox.
+    if email.len() > courier::repository::MAX_RECIPIENT_LEN || !is_email(email) {
         return Err(FieldMessage::on(
             "email",
             text::validation_generic(&format!("{email:?} is not valid \"email\"")),
         ));
     }
     Ok(Some(email.to_owned()))
-}
-
-/// The JSON Schema `email` format, as the submission schemas check it.
-fn is_email(value: &str) -> bool {
-    static VALIDATOR: std::sync::OnceLock<Option<jsonschema::Validator>> =
-        std::sync::OnceLock::new();
-    VALIDATOR
-        .get_or_init(|| {
-            jsonschema::options()
-                .should_validate_formats(true)
-                .build(&serde_json::json!({"type": "string", "format": "email"}))
-                .ok()
-        })
-        .as_ref()
-        .is_some_and(|v| v.is_valid(&Value::String(value.to_owned())))
 }
 
 /// The base of verification and recovery links: `selfservice.methods.link.config.base_url`,
