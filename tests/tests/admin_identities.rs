@@ -411,6 +411,26 @@ async fn create_refuses_malformed_bodies_in_kratos_format(backend: Backend) {
             answer.message()
         );
     }
+    // Values every store must be able to keep: DynamoDB nests 32 levels at most and
+    // holds numbers up to 9.99e125. The reason names the field.
+    let deep = format!("{}1{}", "[".repeat(40), "]".repeat(40));
+    let unstorable = [
+        format!(r#"{{"traits": {{"email": "a@b.co"}}, "metadata_public": {deep}}}"#),
+        r#"{"traits": {"email": "a@b.co"}, "metadata_admin": {"n": 1e200}}"#.to_owned(),
+    ];
+    for (body, field) in unstorable.iter().zip(["metadata_public", "metadata_admin"]) {
+        let answer = raw(
+            &app,
+            Method::POST,
+            "/admin/identities",
+            Some(body.as_bytes()),
+        )
+        .await;
+        assert_eq!(answer.status, 400, "{body} → {}", answer.body);
+        assert_contract("post", "/admin/identities", &answer);
+        let reason = answer.body["error"]["reason"].as_str().unwrap_or_default();
+        assert!(reason.contains(field), "{body}: reason {reason:?}");
+    }
     // A body over the size limit is refused before it is read.
     let huge = format!(
         r#"{{"traits": {{"email": "a@b.co", "name": "{}"}}}}"#,

@@ -1048,12 +1048,12 @@ async fn malformed_submissions_are_answered_on_the_form(backend: Backend) {
     let app = spawn(backend).await;
     let flow = api_flow(&app).await;
     let id = flow["id"].as_str().unwrap();
-    let post = |body: &'static str| {
+    let post = |body: &str| {
         app.http
             .post(app.public(&format!("/self-service/verification?flow={id}")))
             .header("content-type", JSON)
             .header("accept", JSON)
-            .body(body)
+            .body(body.to_owned())
             .send()
     };
     let response = post("{not json").await.unwrap();
@@ -1093,6 +1093,24 @@ async fn malformed_submissions_are_answered_on_the_form(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(response.status(), 400);
+
+    // A payload too large or too deep to be kept with the flow is refused, not a 5xx.
+    let large = format!(
+        r#"{{"method": "code", "email": "a@example.com", "transient_payload": {{"x": "{}"}}}}"#,
+        "y".repeat(100 * 1024)
+    );
+    let deep = format!(
+        r#"{{"method": "code", "email": "a@example.com", "transient_payload": {{"x": {}1{}}}}}"#,
+        "[".repeat(40),
+        "]".repeat(40)
+    );
+    for body in [large, deep] {
+        let response = post(&body).await.unwrap();
+        assert_eq!(response.status(), 400);
+        let body: Value = response.json().await.unwrap();
+        assert_response("post", "/self-service/verification", 400, &body);
+        assert!(body.to_string().contains("transient_payload"), "{body}");
+    }
 
     let huge = format!(r#"{{"method": "code", "code": "{}"}}"#, "9".repeat(100_000));
     let response = app

@@ -906,6 +906,17 @@ fn check_storable(identity: &Identity, claims: &BTreeSet<Claim>) -> Result<(), I
             )));
         }
     }
+    let free_form = [
+        ("traits", Some(&identity.traits)),
+        ("metadata_public", identity.metadata_public.as_ref()),
+        ("metadata_admin", identity.metadata_admin.as_ref()),
+    ];
+    for (name, value) in free_form {
+        if let Some(value) = value {
+            crate::store::check_free_form(value)
+                .map_err(|reason| IdentityError::Invalid(format!("{name}: {reason}")))?;
+        }
+    }
     let size = serde_json::to_vec(identity)
         .map(|b| b.len())
         .unwrap_or(usize::MAX);

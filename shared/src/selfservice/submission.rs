@@ -199,12 +199,36 @@ impl Submission {
         }
     }
 
-    /// `transient_payload`, which must be an object if given.
+    /// `transient_payload`, which must be an object if given, and small and shallow
+    /// enough to be stored with the flow (at most [`MAX_TRANSIENT_PAYLOAD_BYTES`]).
     pub fn transient_payload(&self) -> Result<Option<Map<String, Value>>, FieldMessage> {
-        self.optional_object("transient_payload")
-            .map(|payload| payload.cloned())
+        let Some(payload) = self.optional_object("transient_payload")? else {
+            return Ok(None);
+        };
+        let size = serde_json::to_vec(payload).map_or(usize::MAX, |b| b.len());
+        let problem = if size > MAX_TRANSIENT_PAYLOAD_BYTES {
+            Some(format!(
+                "transient_payload is {size} bytes; at most {MAX_TRANSIENT_PAYLOAD_BYTES} are kept"
+            ))
+        } else {
+            payload
+                .values()
+                .find_map(|v| crate::store::check_free_form(v).err())
+                .map(|reason| format!("transient_payload: {reason}"))
+        };
+        match problem {
+            Some(reason) => Err(FieldMessage::on(
+                "transient_payload",
+                text::validation_generic(&reason),
+            )),
+            None => Ok(Some(payload.clone())),
+        }
     }
 }
+
+/// The largest `transient_payload` a flow keeps. It is stored with the flow (and copied
+/// into courier messages), and a DynamoDB item holds at most 400 KB.
+pub const MAX_TRANSIENT_PAYLOAD_BYTES: usize = 64 * 1024;
 
 fn json_type_name(value: &Value) -> &'static str {
     match value {

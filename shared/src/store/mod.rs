@@ -20,6 +20,35 @@ use serde_json::Value;
 
 pub use page::{PageCursor, PageTokenError, PageTokens};
 
+/// How deep a caller-supplied JSON value may nest inside an item body. DynamoDB stores
+/// at most 32 levels of nested attributes; the body and the field holding the value take
+/// two, and a margin keeps room for the record's own wrapping.
+pub const MAX_FREE_FORM_DEPTH: usize = 28;
+
+/// Checks that a caller-supplied JSON value (traits, metadata, a transient payload) can
+/// be stored by every backend: it nests at most [`MAX_FREE_FORM_DEPTH`] levels and holds
+/// no number outside DynamoDB's range (magnitudes 1e-130 to 9.99e125, or zero).
+/// The error says what is wrong, for a 400 answer.
+pub fn check_free_form(value: &Value) -> Result<(), String> {
+    fn walk(value: &Value, depth: usize) -> Result<(), String> {
+        if depth > MAX_FREE_FORM_DEPTH {
+            return Err(format!(
+                "the value nests deeper than {MAX_FREE_FORM_DEPTH} levels"
+            ));
+        }
+        match value {
+            Value::Number(n) => match n.as_f64() {
+                Some(f) if f == 0.0 || (1e-130..1e126).contains(&f.abs()) => Ok(()),
+                _ => Err(format!("the number {n} is outside the storable range")),
+            },
+            Value::Array(items) => items.iter().try_for_each(|v| walk(v, depth + 1)),
+            Value::Object(fields) => fields.values().try_for_each(|v| walk(v, depth + 1)),
+            _ => Ok(()),
+        }
+    }
+    walk(value, 1)
+}
+
 /// The primary key of an item.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Key {
