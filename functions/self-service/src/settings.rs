@@ -88,26 +88,22 @@ fn unauthorized(
 pub async fn browser(
     State(app): State<AppState>,
     request: SelfServiceRequest,
-    QueryParams(query): QueryParams<Query>,
+    // Read only so that a malformed query string is refused as on the other flows.
+    QueryParams(_): QueryParams<Query>,
 ) -> Response {
-    create(&app, &request, &query, FlowType::Browser).await
+    create(&app, &request, FlowType::Browser).await
 }
 
 /// `GET /self-service/settings/api`.
 pub async fn api(
     State(app): State<AppState>,
     request: SelfServiceRequest,
-    QueryParams(query): QueryParams<Query>,
+    QueryParams(_): QueryParams<Query>,
 ) -> Response {
-    create(&app, &request, &query, FlowType::Api).await
+    create(&app, &request, FlowType::Api).await
 }
 
-async fn create(
-    app: &App,
-    request: &SelfServiceRequest,
-    query: &Query,
-    flow_type: FlowType,
-) -> Response {
+async fn create(app: &App, request: &SelfServiceRequest, flow_type: FlowType) -> Response {
     let failure = FlowFailure {
         kind: FlowKind::Settings,
         flow_type: Some(flow_type),
@@ -135,7 +131,10 @@ async fn create(
             csrf_token: &csrf.token,
         };
         let mut stored = settings::new_flow(&origin, &current.identity)?;
-        common::store_new(app, query, &mut stored).await?;
+        // No token exchange: settings never issues a session to exchange.
+        FlowStore::new(app.table.clone())
+            .create(&mut stored)
+            .await?;
         Ok::<_, Failure>(created_flow(app, request, &stored.flow, &csrf.cookies()))
     }
     .await;
@@ -281,14 +280,12 @@ async fn handle(
                 kratos_core::selfservice::CsrfCheck::Passed,
                 &csrf,
             );
-            let id = stored.id();
-            let flows = FlowStore::new(app.table.clone());
+            // `resume` takes the flow; with nothing to apply it did no I/O, so the copy
+            // is what the store holds.
+            let unchanged = stored.clone();
             match settings::resume(&ctx, stored, &current).await {
                 Ok(Some(outcome)) => Ok(outcome),
-                Ok(None) => match flows.get::<SettingsFlow>(id).await {
-                    Ok(stored) => return show_again(app, request, stored, &current, &cookies),
-                    Err(error) => Err(error.into()),
-                },
+                Ok(None) => return show_again(app, request, unchanged, &current, &cookies),
                 Err(error) => Err(error),
             }
         }

@@ -212,6 +212,8 @@ impl From<IdentityError> for SubmitError {
                 SubmitError::form(text::validation_generic(&reason))
             }
             IdentityError::Store(store) => SubmitError::Store(store),
+            // Another request changed the identity first (and retries ran out).
+            IdentityError::Stale(_) => SubmitError::Conflict,
             other => SubmitError::Internal(anyhow::Error::new(other)),
         }
     }

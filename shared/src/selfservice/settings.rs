@@ -447,7 +447,6 @@ async fn complete(
         Err(IdentityError::Store(crate::store::StoreError::ConditionFailed { .. })) => {
             return Err(SubmitError::Conflict);
         }
-        Err(IdentityError::Stale(_)) => return Err(SubmitError::Conflict),
         Err(other) => return Err(other.into()),
     }
     // The stored form shows the identity as written (timestamps included).

@@ -348,11 +348,17 @@ impl SessionStore {
     pub async fn delete_by_identity(&self, identity: IdentityId) -> Result<usize, SessionError> {
         let partition = keys::sessions_of_identity_partition(identity);
         let mut deleted = 0;
+        let mut after = None;
         loop {
-            // Each round deletes what it read, so the next round starts from the top.
+            // Page on with the cursor rather than re-reading from the top: index reads are
+            // eventually consistent, so a fresh query may still list what was just deleted.
             let page = self
                 .table
-                .query(&Query::new(Index::Gsi1, partition.clone()).limit(BATCH))
+                .query(
+                    &Query::new(Index::Gsi1, partition.clone())
+                        .after(after)
+                        .limit(BATCH),
+                )
                 .await?;
             if page.items.is_empty() {
                 break;
@@ -367,8 +373,9 @@ impl SessionStore {
                 .collect();
             self.table.write(ops).await?;
             deleted += page.items.len();
-            if page.next.is_none() {
-                break;
+            match page.next {
+                Some(next) => after = Some(next),
+                None => break,
             }
         }
         if deleted == 0 {
@@ -470,7 +477,9 @@ impl SessionStore {
         let mut after = query.cursor.clone();
         let mut skipped = 0;
         let mut sessions = Vec::new();
+        let mut rounds = 0;
         loop {
+            rounds += 1;
             let page = self
                 .table
                 .query(
@@ -481,8 +490,10 @@ impl SessionStore {
                 )
                 .await?;
             let count = page.items.len();
+            let mut last_read = None;
             for (position, item) in page.items.into_iter().enumerate() {
                 let cursor = cursor_of(&item, index);
+                last_read = Some(cursor.clone());
                 let session = decode_session(item)?;
                 if !wanted(&session) {
                     continue;
@@ -501,6 +512,14 @@ impl SessionStore {
                 }
             }
             match page.next {
+                // A selective filter must not read the whole index in one request: after
+                // MAX_ROUNDS queries the page ends short, and goes on from the last item read.
+                Some(_) if rounds >= MAX_ROUNDS && query.skip == 0 && last_read.is_some() => {
+                    return Ok(SessionPage {
+                        sessions,
+                        next: last_read,
+                    });
+                }
                 Some(next) => after = Some(next),
                 None => {
                     return Ok(SessionPage {
@@ -512,6 +531,9 @@ impl SessionStore {
         }
     }
 }
+
+/// How many index queries one filtered listing may make before it answers a short page.
+const MAX_ROUNDS: usize = 10;
 
 /// Whether a session may be extended at `now`: Kratos extends when the expiry is less
 /// than `earliest` away, where an unset `earliest` is the whole lifespan (always).
