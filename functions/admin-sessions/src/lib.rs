@@ -22,7 +22,7 @@ use kratos_core::app::{App, AppState};
 use kratos_core::http::pagination::{PageParams, link_header, query_pairs};
 use kratos_core::http::session::{SessionExpand, listing_page, parse_active, session_view};
 use kratos_core::http::{ApiError, QueryParams, json_response};
-use kratos_core::identity::{Identity, IdentityError, IdentityStore};
+use kratos_core::identity::{Identity, IdentityError};
 use kratos_core::ids::{IdentityId, SessionId};
 use kratos_core::session::{Extension, Session, SessionListQuery};
 use serde::Deserialize;
@@ -99,7 +99,7 @@ async fn views(
 ) -> Result<Vec<kratos_core::session::SessionView>, ApiError> {
     let identities: HashMap<IdentityId, Identity> = if expand.identity && !sessions.is_empty() {
         let ids: Vec<IdentityId> = sessions.iter().map(|s| s.identity_id).collect();
-        IdentityStore::new(app.table.clone(), app.clock.clone())
+        app.identities()
             .get_many(&ids)
             .await
             .map_err(|e| match e {

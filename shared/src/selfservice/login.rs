@@ -19,7 +19,7 @@ use crate::config::Config;
 use crate::flow::return_to::ReturnToPolicy;
 use crate::flow::store::{FlowDocument, FlowStore, StoredFlow};
 use crate::flow::{FlowCommon, FlowError, FlowKind, FlowType};
-use crate::identity::{CredentialsType, Identity, IdentityStore};
+use crate::identity::{CredentialsType, Identity};
 use crate::session::{Aal, AuthenticationMethod, IssuedSession, RequiredAal, SessionError};
 use crate::store::WriteOp;
 use crate::ui::{SortOptions, UiNodeGroup, text};
@@ -415,9 +415,7 @@ async fn complete(
     let issued = match session {
         Some(mut current) if current.identity.id == identity.id => {
             if identity_changed {
-                IdentityStore::new(app.table.clone(), app.clock.clone())
-                    .update(&mut identity)
-                    .await?;
+                app.identities().update(&mut identity).await?;
             }
             app.sessions
                 .reauthenticate(&mut current.session, &identity, method, ctx.device.clone())
@@ -439,9 +437,7 @@ async fn complete(
                 extra.push(op);
             }
             if identity_changed {
-                IdentityStore::new(app.table.clone(), app.clock.clone())
-                    .update_with(&mut identity, extra)
-                    .await?;
+                app.identities().update_with(&mut identity, extra).await?;
             } else {
                 app.table.write(extra).await?;
             }

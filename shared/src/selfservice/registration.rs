@@ -24,7 +24,7 @@ use crate::config::Config;
 use crate::flow::return_to::ReturnToPolicy;
 use crate::flow::store::{FlowDocument, FlowStore, StoredFlow};
 use crate::flow::{FlowCommon, FlowError, FlowKind, FlowType};
-use crate::identity::{CredentialsType, Identity, IdentityError, IdentityStore};
+use crate::identity::{CredentialsType, Identity, IdentityError};
 use crate::ids::IdentityId;
 use crate::session::{AuthenticationMethod, IssuedSession};
 use crate::store::WriteOp;
@@ -374,7 +374,7 @@ async fn complete(
             extra.push(op);
         }
     }
-    let store = IdentityStore::new(app.table.clone(), app.clock.clone());
+    let store = app.identities();
     match store.create_with(&mut identity, extra).await {
         Ok(()) => {}
         Err(IdentityError::Conflict { holder, .. }) => {
@@ -449,10 +449,7 @@ async fn duplicate_message(app: &App, holder: Option<IdentityId>) -> crate::ui::
     let Some(holder) = holder else {
         return text::validation_duplicate_credentials();
     };
-    let Ok(existing) = IdentityStore::new(app.table.clone(), app.clock.clone())
-        .get(holder)
-        .await
-    else {
+    let Ok(existing) = app.identities().get(holder).await else {
         return text::validation_duplicate_credentials();
     };
     // By type name, as Kratos orders them; the last one's identifier is the hint.

@@ -27,7 +27,7 @@ use crate::config::Config;
 use crate::flow::return_to::ReturnToPolicy;
 use crate::flow::store::{FlowDocument, FlowStore, StoredFlow};
 use crate::flow::{FlowCommon, FlowError, FlowKind, FlowState, FlowType, with_flow_id};
-use crate::identity::{Identity, IdentityError, IdentityStore, IdentityView, ViewOptions};
+use crate::identity::{Identity, IdentityError, IdentityView, ViewOptions};
 use crate::ids::IdentityId;
 use crate::schema::schema_url;
 use crate::ui::{SortOptions, UiNodeGroup, text};
@@ -432,7 +432,7 @@ async fn complete(
     flow.common.ui.add_message(text::settings_update_success());
     let flows = FlowStore::new(app.table.clone());
     let flow_op = flows.update_op(&stored)?;
-    let identities = IdentityStore::new(app.table.clone(), app.clock.clone());
+    let identities = app.identities();
     match identities.update_with(&mut identity, vec![flow_op]).await {
         Ok(()) => flows.applied(&mut stored),
         Err(IdentityError::Conflict { .. }) => {

@@ -12,7 +12,7 @@ use crate::app::App;
 use crate::config::Config;
 use crate::flow::store::StoredFlow;
 use crate::hash;
-use crate::identity::{CredentialsType, Identity, IdentityStore};
+use crate::identity::{CredentialsType, Identity};
 use crate::ids::IdentityId;
 use crate::secret::Secret;
 use crate::selfservice::login::{Authenticated, LoginFlow, LoginPurpose, LoginStrategy};
@@ -153,7 +153,7 @@ impl PasswordStrategy {
         stored.flow.common.transient_payload = payload;
         ctx.csrf.enforce()?;
         let password = Secret::new(password);
-        let store = IdentityStore::new(app.table.clone(), app.clock.clone());
+        let store = app.identities();
         let found = store
             .find_by_identifier(CredentialsType::Password, identifier)
             .await?;

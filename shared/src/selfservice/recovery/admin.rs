@@ -20,7 +20,7 @@ use crate::app::App;
 use crate::flow::challenge::{Attempts, ChallengeKeys, ChallengeKind, ChallengeRequest, Issuer};
 use crate::flow::store::{FlowStore, StoredFlow};
 use crate::flow::{FlowKind, FlowState, FlowType, join_path, with_flow_id};
-use crate::identity::{IdentityError, IdentityStore};
+use crate::identity::IdentityError;
 use crate::ids::IdentityId;
 use crate::secret::Secret;
 use crate::selfservice::{NewFlowContext, SubmitError};
@@ -177,9 +177,7 @@ pub async fn create_code(
             .lifespan
             .as_duration(),
     );
-    let identity = IdentityStore::new(app.table.clone(), app.clock.clone())
-        .get(identity_id)
-        .await?;
+    let identity = app.identities().get(identity_id).await?;
     let mut stored = admin_flow(request, flow_type, ChallengeKind::Code, lifespan)?;
     let ui = &mut stored.flow.common.ui;
     ui.nodes.clear();
@@ -221,9 +219,7 @@ pub async fn create_link(
             .lifespan
             .as_duration(),
     );
-    let identity = IdentityStore::new(app.table.clone(), app.clock.clone())
-        .get(identity_id)
-        .await?;
+    let identity = app.identities().get(identity_id).await?;
     let mut stored = admin_flow(request, FlowType::Browser, ChallengeKind::Link, lifespan)?;
     let token = issue(request, &mut stored, identity.id, ChallengeKind::Link);
     FlowStore::new(app.table.clone())

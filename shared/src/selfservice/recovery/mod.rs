@@ -38,7 +38,7 @@ use crate::flow::challenge::{
 use crate::flow::return_to::ReturnToPolicy;
 use crate::flow::store::{FlowDocument, FlowStore, StoredFlow};
 use crate::flow::{FlowCommon, FlowKind, FlowState, FlowType, join_path, with_flow_id};
-use crate::identity::{AddressVia, CredentialsType, Identity, IdentityError, IdentityStore};
+use crate::identity::{AddressVia, CredentialsType, Identity, IdentityError};
 use crate::ids::FlowId;
 use crate::session::{AuthenticationMethod, IssuedSession};
 use crate::ui::{UiNodeGroup, text};
@@ -428,7 +428,8 @@ pub async fn send_to_address(
     address: &str,
 ) -> Result<(), SubmitError> {
     let app = ctx.app;
-    let holder = IdentityStore::new(app.table.clone(), app.clock.clone())
+    let holder = app
+        .identities()
         .find_by_recovery_address(AddressVia::Email, address)
         .await?;
     let mut attempts = Attempts::load(&stored.internal);
@@ -562,7 +563,7 @@ async fn complete(
     challenge: Challenge,
 ) -> Result<Step, SubmitError> {
     let app = ctx.app;
-    let store = IdentityStore::new(app.table.clone(), app.clock.clone());
+    let store = app.identities();
     let mut identity = match store.get(challenge.identity_id).await {
         Ok(identity) => identity,
         Err(IdentityError::NotFound(_)) => {

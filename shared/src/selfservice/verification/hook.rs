@@ -18,7 +18,7 @@ use super::{VerificationFlow, active_strategy, new_flow, prepare_message};
 use crate::flow::challenge::Attempts;
 use crate::flow::store::{FlowStore, StoredFlow};
 use crate::flow::{FlowCommon, FlowKind, FlowType, with_flow_id};
-use crate::identity::{Identity, IdentityStore, VerificationStatus};
+use crate::identity::{Identity, VerificationStatus};
 use crate::selfservice::hooks::StartedVerification;
 use crate::selfservice::{NewFlowContext, SubmitContext, SubmitError};
 use crate::store::WriteOp;
@@ -101,7 +101,7 @@ impl Verifier {
                 url,
             });
         }
-        IdentityStore::new(app.table.clone(), app.clock.clone())
+        app.identities()
             .update_with(&mut identity, ops)
             .await
             .map_err(super::identity_write_error)?;

@@ -38,7 +38,7 @@ use crate::flow::challenge::{
 use crate::flow::return_to::ReturnToPolicy;
 use crate::flow::store::{FlowDocument, FlowStore, StoredFlow};
 use crate::flow::{FlowCommon, FlowKind, FlowState, FlowType};
-use crate::identity::{AddressVia, Identity, IdentityError, IdentityStore, VerificationStatus};
+use crate::identity::{AddressVia, Identity, IdentityError, VerificationStatus};
 use crate::store::WriteOp;
 use crate::ui::{UiContainer, UiNode, UiNodeGroup, text};
 
@@ -354,7 +354,7 @@ pub async fn send_to_address(
     address: &str,
 ) -> Result<(), SubmitError> {
     let app = ctx.app;
-    let store = IdentityStore::new(app.table.clone(), app.clock.clone());
+    let store = app.identities();
     let holder = store
         .find_by_verifiable_address(AddressVia::Email, address)
         .await?;
@@ -503,7 +503,7 @@ async fn write_with_status(
         Some(address) => {
             address.status = VerificationStatus::Sent;
             address.updated_at = crate::identity::timestamp::truncate(app.clock.now());
-            IdentityStore::new(app.table.clone(), app.clock.clone())
+            app.identities()
                 .update_with(identity, ops)
                 .await
                 .map_err(identity_write_error)
@@ -561,7 +561,7 @@ pub async fn use_challenge(
             return retry_after(ctx, stored, error, kind).await;
         }
     };
-    let store = IdentityStore::new(app.table.clone(), app.clock.clone());
+    let store = app.identities();
     let found = match store.get(challenge.identity_id).await {
         Ok(identity) => Some(identity),
         Err(IdentityError::NotFound(_)) => None,
