@@ -275,12 +275,6 @@ impl App {
             .await
     }
 
-    /// Uses `channels` instead of the configured ones (tests). Returns `false` if the
-    /// channels were already built.
-    pub fn use_channels(&self, channels: Channels) -> bool {
-        self.channels.set(channels).is_ok()
-    }
-
     /// The sending side of the courier, with the configured retries.
     pub async fn courier(&self) -> Result<Courier, TemplateError> {
         Ok(Courier::new(

@@ -21,6 +21,7 @@ use kratos_core::http::extract::decode_json;
 use kratos_core::http::identity::{creation_error, identity_not_found};
 use kratos_core::http::pagination::{go_query_escape, keyset_link_header, query_pairs};
 use kratos_core::http::{ApiError, RawBody, json_response};
+use kratos_core::identity::DEFAULT_PAGE_SIZE;
 use kratos_core::identity::{
     CreateIdentityBody, CredentialsType, Identity, IdentityPage, ImportError, ListQuery,
     UpdateIdentityBody, ViewOptions,
@@ -34,8 +35,6 @@ use serde_json::{Value, json};
 /// The largest batch body: 2000 identities with hashes and traits fit; Lambda's own
 /// request limit is 6 MB.
 pub const BATCH_BODY_BYTES: usize = 5 * 1024 * 1024;
-/// Kratos's page size for identity listings when none is asked for.
-pub const DEFAULT_PAGE_SIZE: usize = 250;
 /// The largest page; larger `page_size`s are served at this size (the contract's maximum).
 pub const MAX_PAGE_SIZE: usize = 500;
 /// Legacy `page`/`per_page` pagination reaches at most this many identities, as in Kratos.

@@ -34,11 +34,6 @@ impl SesEmailSender {
             options: config.ses.clone(),
         }
     }
-
-    /// The `From` value SES receives.
-    pub fn from_address(&self) -> &str {
-        &self.from
-    }
 }
 
 /// `Name <address>`, with the name quoted, or encoded as RFC 2047 when it is not ASCII.

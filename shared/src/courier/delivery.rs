@@ -89,10 +89,6 @@ impl Courier {
         }
     }
 
-    pub fn repository(&self) -> &MessageRepository {
-        &self.repository
-    }
-
     /// Delivers a message seen in the queued state at some version. Sends it only if this
     /// call claims it (the item is still at that version), so calling this twice with the
     /// same sighting sends at most once. Fails with `Store` if the table cannot be reached

@@ -11,8 +11,7 @@
 
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, FromRequestParts};
-use http::request::Parts;
+use axum::extract::ConnectInfo;
 use http::{Extensions, HeaderMap, HeaderValue, StatusCode, header};
 use serde_json::{Map, Value, json};
 use url::Url;
@@ -250,18 +249,6 @@ fn lambda_source(extensions: &Extensions) -> (Option<String>, Option<String>) {
             nonempty(&context.identity.user_agent),
         ),
         _ => (None, None),
-    }
-}
-
-/// Extracts the client device ([`client_device`]) in a handler.
-#[derive(Debug, Clone)]
-pub struct ClientDevice(pub DeviceInfo);
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientDevice {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self(client_device(&parts.headers, &parts.extensions)))
     }
 }
 

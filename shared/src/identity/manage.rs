@@ -137,10 +137,6 @@ impl<'a> IdentityManager<'a> {
         }
     }
 
-    pub fn store(&self) -> &IdentityStore {
-        &self.store
-    }
-
     /// Creates an identity from an import body: state, metadata, imported addresses (which
     /// keep their verification state if the traits hold them), a password (clear text,
     /// hashed here; a hash in any supported format; or the migration hook) and OIDC links.

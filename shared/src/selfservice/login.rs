@@ -22,7 +22,7 @@ use crate::flow::{FlowCommon, FlowError, FlowKind, FlowType};
 use crate::identity::{CredentialsType, Identity};
 use crate::session::{Aal, AuthenticationMethod, IssuedSession, RequiredAal, SessionError};
 use crate::store::WriteOp;
-use crate::ui::{SortOptions, UiNodeGroup, text};
+use crate::ui::{SortOptions, text};
 
 /// A login flow (`loginFlow`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -85,8 +85,6 @@ pub enum LoginPurpose<'a> {
 #[async_trait::async_trait]
 pub trait LoginStrategy: Send + Sync {
     fn id(&self) -> CredentialsType;
-
-    fn group(&self) -> UiNodeGroup;
 
     fn enabled(&self, config: &Config) -> bool;
 

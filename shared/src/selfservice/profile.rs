@@ -36,10 +36,6 @@ impl RegistrationStrategy for ProfileStrategy {
         CredentialsType::Profile
     }
 
-    fn group(&self) -> UiNodeGroup {
-        UiNodeGroup::Profile
-    }
-
     /// Only two-step registration uses the profile method (as in Kratos, whatever
     /// `selfservice.methods.profile.enabled` says).
     fn enabled(&self, config: &Config) -> bool {
@@ -169,10 +165,6 @@ fn show_traits_step(
 impl SettingsStrategy for ProfileStrategy {
     fn id(&self) -> &'static str {
         Self::METHOD
-    }
-
-    fn group(&self) -> UiNodeGroup {
-        UiNodeGroup::Profile
     }
 
     fn enabled(&self, config: &Config) -> bool {

@@ -78,9 +78,6 @@ pub trait RegistrationStrategy: Send + Sync {
     /// The method's name (`method` in submissions) and credential type.
     fn id(&self) -> CredentialsType;
 
-    /// The node group of the method's inputs.
-    fn group(&self) -> UiNodeGroup;
-
     /// Whether the method takes part in registration.
     fn enabled(&self, config: &Config) -> bool;
 

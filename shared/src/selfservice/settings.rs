@@ -30,7 +30,7 @@ use crate::flow::{FlowCommon, FlowError, FlowKind, FlowState, FlowType, with_flo
 use crate::identity::{Identity, IdentityError, IdentityView, ViewOptions};
 use crate::ids::IdentityId;
 use crate::schema::schema_url;
-use crate::ui::{SortOptions, UiNodeGroup, text};
+use crate::ui::{SortOptions, text};
 
 /// The internal field holding a change waiting for re-authentication.
 pub const PENDING_CHANGE: &str = "pending_change";
@@ -87,8 +87,6 @@ fn identity_view(identity: &Identity, public_base: &Url) -> IdentityView {
 pub trait SettingsStrategy: Send + Sync {
     /// The method's name (`method` in submissions).
     fn id(&self) -> &'static str;
-
-    fn group(&self) -> UiNodeGroup;
 
     fn enabled(&self, config: &Config) -> bool;
 

@@ -77,11 +77,6 @@ impl Submission {
         }
     }
 
-    /// Why the body could not be read, if it could not.
-    pub fn body_error(&self) -> Option<&BodyError> {
-        self.error.as_ref()
-    }
-
     /// The body-level error as the form message to show, if any.
     pub fn body_error_message(&self) -> Option<FieldMessage> {
         self.error

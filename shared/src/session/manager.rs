@@ -5,7 +5,6 @@
 
 use std::time::Duration;
 
-use time::OffsetDateTime;
 use tracing::instrument;
 
 use super::aal::{Aal, AalPolicy, RequiredAal};
@@ -87,10 +86,6 @@ impl SessionManager {
 
     pub fn settings(&self) -> &SessionSettings {
         &self.settings
-    }
-
-    pub fn now(&self) -> OffsetDateTime {
-        self.clock.now()
     }
 
     /// Issues a new session for `identity` after `method` succeeded (login, registration's

@@ -30,7 +30,6 @@ pub use error::SessionError;
 pub use manager::{IssuedSession, SessionManager, SessionSettings};
 pub use model::{AuthenticationMethod, Device, DeviceInfo, Session, SessionView};
 pub use store::{
-    DEFAULT_PAGE_SIZE, Extension, MAX_PAGE_SIZE, SessionListQuery, SessionPage, SessionStore,
-    can_extend,
+    Extension, MAX_PAGE_SIZE, SessionListQuery, SessionPage, SessionStore, can_extend,
 };
 pub use token::{LogoutToken, LogoutTokens, SessionToken, TokenDigest};

@@ -48,16 +48,6 @@ impl AuthenticationMethod {
     pub fn first_factor(method: CredentialsType, now: OffsetDateTime) -> Self {
         Self::new(method, Aal::Aal1, now)
     }
-
-    pub fn with_provider(mut self, provider: impl Into<String>) -> Self {
-        self.provider = Some(provider.into());
-        self
-    }
-
-    pub fn with_organization(mut self, organization: impl Into<String>) -> Self {
-        self.organization = Some(organization.into());
-        self
-    }
 }
 
 /// Where a request came from, as the HTTP edge read it (`http::session::client_device`).
@@ -226,13 +216,6 @@ impl Session {
         self.devices.push(device);
         let excess = self.devices.len().saturating_sub(MAX_DEVICES);
         self.devices.drain(..excess);
-    }
-
-    /// Whether `method` was among the completed authentications.
-    pub fn authenticated_via(&self, method: CredentialsType) -> bool {
-        self.authentication_methods
-            .iter()
-            .any(|m| m.method == method)
     }
 
     /// The API form at `now`. `identity` is the embedded identity, shown only when given

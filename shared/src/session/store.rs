@@ -23,8 +23,6 @@ use crate::store::{
     Condition, Index, Item, PageCursor, Query, SharedTable, StoreError, WriteOp, cursor_of,
 };
 
-/// The page size of a listing that names none (Kratos's).
-pub const DEFAULT_PAGE_SIZE: usize = 250;
 /// The largest page a listing returns (Kratos's).
 pub const MAX_PAGE_SIZE: usize = 1000;
 /// Writes of a bulk revocation or deletion go in batches of this many (one transaction).

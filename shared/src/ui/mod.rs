@@ -72,11 +72,6 @@ impl UiContainer {
         self.nodes.retain(|n| !names.contains(&n.id()));
     }
 
-    /// Removes every node of `group` (e.g. when a method is not offered after all).
-    pub fn remove_group(&mut self, group: UiNodeGroup) {
-        self.nodes.retain(|n| n.group != group);
-    }
-
     /// Sets (or replaces) the hidden `csrf_token` input.
     pub fn set_csrf(&mut self, token: &str) {
         self.upsert(csrf_token_node(token));

@@ -30,10 +30,6 @@ impl RecoveryStrategy for CodeStrategy {
         config.selfservice.methods.code.enabled
     }
 
-    fn challenge_kind(&self) -> ChallengeKind {
-        ChallengeKind::Code
-    }
-
     fn populate(&self, flow: &mut RecoveryFlow, csrf_token: &str) {
         let ui = &mut flow.common.ui;
         ui.set_csrf(csrf_token);
@@ -142,5 +138,3 @@ impl RecoveryStrategy for CodeStrategy {
         Ok(Step::Show(RedirectRule::BrowserFlowUnlessJson))
     }
 }
-
-impl CodeStrategy {}

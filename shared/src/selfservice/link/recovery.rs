@@ -27,10 +27,6 @@ impl RecoveryStrategy for LinkStrategy {
         config.selfservice.methods.link.enabled
     }
 
-    fn challenge_kind(&self) -> ChallengeKind {
-        ChallengeKind::Link
-    }
-
     fn populate(&self, flow: &mut RecoveryFlow, csrf_token: &str) {
         let ui = &mut flow.common.ui;
         ui.set_csrf(csrf_token);
@@ -121,5 +117,3 @@ impl RecoveryStrategy for LinkStrategy {
         Ok(Step::Show(RedirectRule::BrowserFlowUnlessJson))
     }
 }
-
-impl LinkStrategy {}

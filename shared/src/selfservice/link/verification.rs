@@ -137,5 +137,3 @@ impl VerificationStrategy for LinkStrategy {
         Ok(Step::Show(RedirectRule::BrowserNavigation))
     }
 }
-
-impl LinkStrategy {}

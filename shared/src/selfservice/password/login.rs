@@ -29,10 +29,6 @@ impl LoginStrategy for PasswordStrategy {
         CredentialsType::Password
     }
 
-    fn group(&self) -> UiNodeGroup {
-        UiNodeGroup::Password
-    }
-
     fn enabled(&self, config: &Config) -> bool {
         config.selfservice.methods.password.enabled
     }

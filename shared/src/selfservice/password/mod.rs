@@ -16,7 +16,6 @@ mod settings;
 use serde_json::{Value, json};
 
 use crate::identity::{CredentialsType, Identity};
-use crate::ui::UiNodeGroup;
 
 /// The password method. Stateless; its configuration is read from the [`crate::app::App`].
 #[derive(Debug, Clone, Copy, Default)]
@@ -24,14 +23,6 @@ pub struct PasswordStrategy;
 
 impl PasswordStrategy {
     pub const METHOD: &'static str = "password";
-
-    pub fn id(&self) -> CredentialsType {
-        CredentialsType::Password
-    }
-
-    pub fn group(&self) -> UiNodeGroup {
-        UiNodeGroup::Password
-    }
 }
 
 /// The stored hash of an identity's password credential, if it has one.

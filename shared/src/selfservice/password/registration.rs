@@ -21,10 +21,6 @@ impl RegistrationStrategy for PasswordStrategy {
         CredentialsType::Password
     }
 
-    fn group(&self) -> UiNodeGroup {
-        UiNodeGroup::Password
-    }
-
     fn enabled(&self, config: &Config) -> bool {
         config.selfservice.methods.password.enabled
     }

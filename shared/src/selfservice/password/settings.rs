@@ -19,10 +19,6 @@ impl SettingsStrategy for PasswordStrategy {
         Self::METHOD
     }
 
-    fn group(&self) -> UiNodeGroup {
-        UiNodeGroup::Password
-    }
-
     fn enabled(&self, config: &Config) -> bool {
         config.selfservice.methods.password.enabled
     }

@@ -134,8 +134,6 @@ pub trait RecoveryStrategy: Send + Sync {
     /// Adds the `choose_method` form (`csrf_token` is "" for API flows).
     fn populate(&self, flow: &mut RecoveryFlow, csrf_token: &str);
 
-    fn challenge_kind(&self) -> ChallengeKind;
-
     /// Handles a submission, declining with [`SubmitError::NotResponsible`] if it is
     /// another method's. `Form` errors are shown on `stored`.
     async fn recover(
