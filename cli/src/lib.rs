@@ -25,8 +25,7 @@ pub fn public_router(state: AppState) -> Router {
 /// Every admin route: what the IAM-protected admin API routes to the admin functions.
 pub fn admin_router(state: AppState) -> Router {
     let router = Router::new()
-        .merge(fn_metadata::router(state.clone()))
-        .merge(fn_metadata::admin_aliases_router(state.clone()))
+        .merge(fn_metadata::lambda_router(state.clone()))
         // Kratos's admin port answers the schema routes too; SDK clients bound to it call them.
         .merge(fn_schemas::router(state.clone()))
         .merge(fn_admin_courier::router(state.clone()))

@@ -23,8 +23,8 @@ use kratos_core::http::pagination::{go_query_escape, keyset_link_header, query_p
 use kratos_core::http::{ApiError, RawBody, json_response};
 use kratos_core::identity::DEFAULT_PAGE_SIZE;
 use kratos_core::identity::{
-    CreateIdentityBody, CredentialsType, Identity, IdentityPage, ImportError, ListQuery,
-    UpdateIdentityBody, ViewOptions,
+    CreateIdentityBody, CredentialsType, Identity, IdentityPage, IdentityView, ImportError,
+    ListQuery, UpdateIdentityBody, ViewOptions,
 };
 use kratos_core::ids::IdentityId;
 use kratos_core::schema::schema_url;
@@ -116,23 +116,25 @@ fn schema_url_of(app: &App, schema_id: &str) -> String {
 }
 
 /// An identity as create, update and patch answer it: every credential, no configs.
-fn written_view(app: &App, identity: &Identity) -> Value {
-    let view = identity.view(
+fn written_view(app: &App, identity: &Identity) -> IdentityView {
+    identity.view(
         schema_url_of(app, &identity.schema_id),
         &ViewOptions::admin_with_credentials(&[], None),
-    );
-    serde_json::to_value(view).unwrap_or(Value::Null)
+    )
 }
 
 /// An identity as a read shows it, credentials and configs as `include` asks.
-fn read_view(app: &App, identity: &Identity, credentials: Option<&[CredentialsType]>) -> Value {
+fn read_view(
+    app: &App,
+    identity: &Identity,
+    credentials: Option<&[CredentialsType]>,
+) -> IdentityView {
     let open = |sealed: &str| app.open_credential_token(sealed);
     let options = match credentials {
         Some(declassify) => ViewOptions::admin_with_credentials(declassify, Some(&open)),
         None => ViewOptions::admin(),
     };
-    serde_json::to_value(identity.view(schema_url_of(app, &identity.schema_id), &options))
-        .unwrap_or(Value::Null)
+    identity.view(schema_url_of(app, &identity.schema_id), &options)
 }
 
 /// `include_credential` values; an unknown one is a 400, as in Kratos.
@@ -415,7 +417,7 @@ async fn list(
         }
     };
     let credentials = with_credentials.then_some(declassify.as_slice());
-    let body: Vec<Value> = identities
+    let body: Vec<IdentityView> = identities
         .iter()
         .map(|identity| read_view(&app, identity, credentials))
         .collect();

@@ -100,23 +100,9 @@ impl SessionManager {
         method: AuthenticationMethod,
         device: DeviceInfo,
     ) -> Result<IssuedSession, SessionError> {
-        if !identity.is_active() {
-            return Err(SessionError::IdentityDisabled(identity.id));
-        }
-        let (mut session, token) = Session::new(
-            identity.id,
-            method,
-            device,
-            self.settings.lifespan,
-            self.clock.now(),
-        );
-        self.store.create(&mut session).await?;
-        let logout_token = self.logout_token(&session);
-        Ok(IssuedSession {
-            session,
-            token,
-            logout_token,
-        })
+        let mut issued = self.prepare(identity, method, device)?;
+        self.store.create(&mut issued.session).await?;
+        Ok(issued)
     }
 
     /// Records another completed authentication on an existing session: a refresh login

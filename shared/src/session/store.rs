@@ -87,12 +87,8 @@ impl SessionStore {
     /// Requests: 1 `PutItem` (conditional on absence). Fails with `Store` only.
     #[instrument(skip_all, fields(session.id = %session.id))]
     pub async fn create(&self, session: &mut Session) -> Result<(), SessionError> {
-        let item = session_item(session, 1)?;
         self.table
-            .write(vec![WriteOp::Put {
-                item,
-                condition: Condition::Absent,
-            }])
+            .write(vec![self.create_op(session)?])
             .await
             .map_err(|e| match e {
                 StoreError::ConditionFailed { .. } => {
@@ -100,7 +96,7 @@ impl SessionStore {
                 }
                 other => SessionError::Store(other),
             })?;
-        session.version = 1;
+        self.created(session);
         Ok(())
     }
 
